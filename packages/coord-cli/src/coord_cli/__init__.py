@@ -1,0 +1,3 @@
+"""coord-cli."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""coord-engine."""
+
+__all__: list[str] = []

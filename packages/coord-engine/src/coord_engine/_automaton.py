@@ -1,0 +1,250 @@
+"""Patterns as finite automata over characters, restricted to valid repo paths.
+
+Each pattern becomes an epsilon-free nondeterministic automaton whose edges carry symbolic
+character sets, built piece by piece from the same parse as the matcher's regular expression.
+It is then intersected with the automaton of valid repo paths, so every word it accepts is a
+path a repository can hold; overlap and inclusion are searches over products of these.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from coord_engine._charset import ANY, CONTROL, DOT, NOT_SLASH, SLASH, CharSet
+from coord_engine._compiled import glob_of
+from coord_engine._glob import STAR, AnyChar, AnyRun, CharClass, Glob, Literal, Segment
+
+Edge = tuple[CharSet, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Automaton:
+    """An epsilon-free automaton; state 0 is the start and every state can reach acceptance
+    (apart from a lone start state when the language is empty)."""
+
+    edges: tuple[tuple[Edge, ...], ...]
+    accepting: tuple[bool, ...]
+
+    def accepts(self, text: str) -> bool:
+        """True when some run over `text` ends in an accepting state."""
+        states = {0}
+        for char in text:
+            states = {target for q in states for label, target in self.edges[q] if char in label}
+        return any(self.accepting[q] for q in states)
+
+
+def _repo_path_automaton() -> Automaton:
+    """Paths made of non-empty segments, none of them `.` or `..`, without control characters."""
+    name_char = ANY - SLASH - CONTROL
+    plain_char = name_char - DOT
+    segment_start, one_dot, two_dots, in_name = range(4)
+    return Automaton(
+        edges=(
+            ((DOT, one_dot), (plain_char, in_name)),
+            ((DOT, two_dots), (plain_char, in_name)),
+            ((name_char, in_name),),
+            ((name_char, in_name), (SLASH, segment_start)),
+        ),
+        accepting=(False, False, False, True),
+    )
+
+
+REPO_PATHS = _repo_path_automaton()
+"""Every valid repo path."""
+
+EMPTY_LANGUAGE = Automaton(edges=((),), accepting=(False,))
+"""The automaton of a pattern no repo path can match (such as `a/[.]`)."""
+
+
+@lru_cache(maxsize=4096)
+def path_automaton(pattern: str) -> Automaton:
+    """The repo paths `pattern` matches, as an automaton (compiled once per pattern)."""
+    return intersection(from_glob(glob_of(pattern)), REPO_PATHS)
+
+
+@dataclass(slots=True)
+class _Builder:
+    """Collects states, labelled edges and epsilon links while a pattern is translated."""
+
+    edges: list[list[Edge]] = field(default_factory=lambda: [[]])
+    links: list[list[int]] = field(default_factory=lambda: [[]])
+    accepting: set[int] = field(default_factory=set)
+
+    def state(self) -> int:
+        self.edges.append([])
+        self.links.append([])
+        return len(self.edges) - 1
+
+    def step(self, source: int, label: CharSet) -> int:
+        """A new state reached from `source` by one character of `label`."""
+        target = self.state()
+        self.edges[source].append((label, target))
+        return target
+
+    def loop(self, source: int, label: CharSet) -> int:
+        """A new state reached from `source` by any run (possibly empty) of `label`."""
+        target = self.state()
+        self.links[source].append(target)
+        self.edges[target].append((label, target))
+        return target
+
+    def anything_below(self, source: int) -> None:
+        """Accept every extension of `source` past a `/`."""
+        tail = self.step(source, SLASH)
+        self.edges[tail].append((ANY, tail))
+        self.accepting.add(tail)
+
+
+def from_glob(glob: Glob) -> Automaton:
+    """Translate a parsed pattern, mirroring the pieces of `matching.regex_source`."""
+    builder = _Builder()
+    current, last = 0, len(glob.segments) - 1
+    for index, segment in enumerate(glob.segments):
+        if segment.is_globstar:
+            current = _add_globstar(builder, current, index, last)
+            continue
+        if glob.separator_before(index):
+            current = builder.step(current, SLASH)
+        current = _add_segment(builder, current, segment)
+        if index == last:
+            _add_ending(builder, current, segment)
+    return _without_links(builder)
+
+
+def _add_globstar(builder: _Builder, current: int, index: int, last: int) -> int:
+    if index == last:
+        # A lone `**` matches every path; a trailing one everything below the directory.
+        if index == 0:
+            builder.edges[current].append((ANY, current))
+            builder.accepting.add(current)
+        else:
+            builder.anything_below(current)
+        return current
+    if index == 0:
+        # `(.+/)?`: nothing, or any run of characters ending at a `/`.
+        entry, join = builder.step(current, ANY), builder.state()
+        builder.edges[entry].extend(((ANY, entry), (SLASH, join)))
+    else:
+        # `(/.+)?`: nothing, or a `/` and at least one more character.
+        entry = builder.step(builder.step(current, SLASH), ANY)
+        builder.edges[entry].append((ANY, entry))
+        join = builder.state()
+        builder.links[entry].append(join)
+    builder.links[current].append(join)
+    return join
+
+
+def _add_segment(builder: _Builder, current: int, segment: Segment) -> int:
+    if segment.text == STAR:
+        # A whole-segment `*` needs at least one character.
+        return builder.loop(builder.step(current, NOT_SLASH), NOT_SLASH)
+    for token in segment.tokens:
+        if isinstance(token, Literal):
+            for char in token.text:
+                current = builder.step(current, CharSet.of_char(char))
+        elif isinstance(token, AnyChar):
+            current = builder.step(current, NOT_SLASH)
+        elif isinstance(token, AnyRun):
+            current = builder.loop(current, NOT_SLASH)
+        elif isinstance(token, CharClass):
+            current = builder.step(current, token.chars)
+    return current
+
+
+def _add_ending(builder: _Builder, current: int, segment: Segment) -> None:
+    if segment.text == STAR:
+        # gitignore's `dir/*` names the entries of dir, not what lies below them.
+        builder.accepting.add(current)
+        builder.accepting.add(builder.step(current, SLASH))
+    else:
+        # Any other last segment names a file or a directory with everything below it.
+        builder.accepting.add(current)
+        builder.anything_below(current)
+
+
+def _without_links(builder: _Builder) -> Automaton:
+    """Fold epsilon links into edges: a state gets the edges and acceptance of its closure."""
+    count = len(builder.edges)
+    edges: list[list[Edge]] = []
+    accepting: list[bool] = []
+    for state in range(count):
+        closure = _closure(builder.links, state)
+        edges.append([edge for member in closure for edge in builder.edges[member]])
+        accepting.append(any(member in builder.accepting for member in closure))
+    return _trimmed(edges, accepting)
+
+
+def _closure(links: list[list[int]], state: int) -> set[int]:
+    seen, pending = {state}, [state]
+    while pending:
+        for target in links[pending.pop()]:
+            if target not in seen:
+                seen.add(target)
+                pending.append(target)
+    return seen
+
+
+def intersection(left: Automaton, right: Automaton) -> Automaton:
+    """The product automaton accepting the words both accept (reachable pairs only)."""
+    index = {(0, 0): 0}
+    order = [(0, 0)]
+    edges: list[list[Edge]] = []
+    for left_state, right_state in order:
+        out: list[Edge] = []
+        for left_label, left_target in left.edges[left_state]:
+            for right_label, right_target in right.edges[right_state]:
+                label = left_label & right_label
+                if label:
+                    pair = (left_target, right_target)
+                    if pair not in index:
+                        index[pair] = len(order)
+                        order.append(pair)
+                    out.append((label, index[pair]))
+        edges.append(out)
+    accepting = [left.accepting[a] and right.accepting[b] for a, b in order]
+    return _trimmed(edges, accepting)
+
+
+def _trimmed(edges: list[list[Edge]], accepting: list[bool]) -> Automaton:
+    """Keep the states on some path from the start to acceptance, renumbered from 0,
+    with parallel edges merged into one label."""
+    useful = set(_reachable(_reversed(edges), [q for q, final in enumerate(accepting) if final]))
+    if 0 not in useful:
+        return EMPTY_LANGUAGE
+    kept = [q for q in _reachable(edges, [0]) if q in useful]
+    number = {state: position for position, state in enumerate(kept)}
+    return Automaton(
+        edges=tuple(_merged(edges[q], number) for q in kept),
+        accepting=tuple(accepting[q] for q in kept),
+    )
+
+
+def _merged(edges: Iterable[Edge], number: dict[int, int]) -> tuple[Edge, ...]:
+    labels: dict[int, CharSet] = defaultdict(lambda: CharSet(()))
+    for label, target in edges:
+        if target in number:
+            labels[number[target]] = labels[number[target]] | label
+    return tuple((label, target) for target, label in labels.items())
+
+
+def _reversed(edges: list[list[Edge]]) -> list[list[Edge]]:
+    backwards: list[list[Edge]] = [[] for _ in edges]
+    for source, out in enumerate(edges):
+        for label, target in out:
+            backwards[target].append((label, source))
+    return backwards
+
+
+def _reachable(edges: list[list[Edge]], starts: list[int]) -> list[int]:
+    """States reachable from `starts`, in discovery order (so the start stays first)."""
+    seen = dict.fromkeys(starts)
+    pending = list(starts)
+    while pending:
+        for _, target in edges[pending.pop()]:
+            if target not in seen:
+                seen[target] = None
+                pending.append(target)
+    return list(seen)

@@ -1,0 +1,154 @@
+"""Claim patterns on intake: normalisation to one canonical spelling, and the rejection rules.
+
+Every pattern is normalised before anything else looks at it (SPEC §3), so two spellings of the
+same scope (`src\\auth\\`, `./src/auth/`, `src//auth/**`) are stored, compared and indexed as one
+string. docs/patterns.md gives the full semantics.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+from coord_engine._glob import GLOBSTAR, GlobSyntaxError, parse_canonical, parse_segment
+
+MAX_PATTERN_CHARS = 1024
+"""Longest pattern accepted, as sent and once canonical."""
+
+MAX_PATTERN_SEGMENTS = 64
+"""Most `/`-separated segments a canonical pattern may have."""
+
+_WILDCARDS = frozenset("*?[")
+
+
+class PatternError(ValueError):
+    """A claim pattern that breaks a rule of SPEC §3; the server answers 400 `invalid_pattern`."""
+
+    def __init__(self, pattern: str, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.pattern = pattern
+        """The pattern as it was sent."""
+        self.rule = rule
+        """Short name of the broken rule (`empty`, `negation`, `dotdot`, ...)."""
+        self.message = message
+        """What was wrong with the pattern and how to write it instead."""
+
+
+def _reject(pattern: str, rule: str, problem: str, fix: str) -> PatternError:
+    shown = pattern if len(pattern) <= 100 else pattern[:100] + "..."
+    return PatternError(pattern, rule, f"invalid pattern {shown!r} ({rule}): {problem}; {fix}")
+
+
+def normalize_pattern(raw: str) -> str:
+    """Return the canonical form of `raw`, or raise `PatternError` naming the broken rule.
+
+    `\\` becomes `/`, trailing whitespace goes, repeated `/` collapse, `.` segments (a leading
+    `./` among them) are dropped, a trailing `/` becomes `/**`, `**/**` becomes `**`, and a
+    leading `/` stays only where it changes what the pattern matches (`/package.json`).
+    """
+    _check_raw(raw)
+    text = raw.replace("\\", "/").rstrip()
+    parts = text.split("/")
+    segments = [part for part in parts if part not in ("", ".")]
+    if ".." in segments:
+        raise _reject(
+            raw, "dotdot", "a '..' segment leaves the directory it names", "name the path directly"
+        )
+    if parts[-1] in ("", ".") or not segments:
+        segments.append(GLOBSTAR)
+    segments = [seg for i, seg in enumerate(segments) if not _doubled_globstar(segments, i)]
+    canonical = "/".join(segments)
+    if text.startswith("/") and _root_slash_matters(segments):
+        canonical = "/" + canonical
+    _check_canonical(raw, canonical, segments)
+    return canonical
+
+
+def _doubled_globstar(segments: list[str], index: int) -> bool:
+    return index > 0 and segments[index] == GLOBSTAR and segments[index - 1] == GLOBSTAR
+
+
+def _root_slash_matters(segments: list[str]) -> bool:
+    """A leading `/` anchors a single segment, and keeps `!x/y` or `#x/y` from being special."""
+    single = len(segments) == 1 and segments[0] != GLOBSTAR
+    return single or segments[0][0] in "!#"
+
+
+def _check_raw(raw: str) -> None:
+    if not raw.strip():
+        raise _reject(raw, "empty", "the pattern is empty", "name a file, a directory or a glob")
+    if len(raw) > MAX_PATTERN_CHARS:
+        raise _too_long(raw, len(raw))
+    if any(unicodedata.category(char) == "Cc" for char in raw):
+        raise _reject(
+            raw, "control_char", "it contains a control character", "remove it (NUL, tab, newline)"
+        )
+
+
+def _too_long(raw: str, length: int) -> PatternError:
+    return _reject(
+        raw,
+        "too_long",
+        f"it is {length} characters long, the limit is {MAX_PATTERN_CHARS}",
+        "claim a parent directory instead",
+    )
+
+
+def _check_canonical(raw: str, canonical: str, segments: list[str]) -> None:
+    if canonical[0] == "!":
+        raise _reject(
+            raw,
+            "negation",
+            "a leading '!' negates a pattern, and claims cannot be negated",
+            "claim what you need; to name a file that starts with '!', write '**/!name'",
+        )
+    if canonical[0] == "#":
+        raise _reject(
+            raw,
+            "comment",
+            "a leading '#' makes a gitignore comment that matches nothing",
+            "to name a file that starts with '#', write '**/#name' or '[#]name'",
+        )
+    if len(canonical) > MAX_PATTERN_CHARS:
+        raise _too_long(raw, len(canonical))
+    if len(segments) > MAX_PATTERN_SEGMENTS:
+        raise _reject(
+            raw,
+            "too_many_segments",
+            f"it has {len(segments)} segments, the limit is {MAX_PATTERN_SEGMENTS}",
+            "claim a parent directory instead",
+        )
+    for segment in segments:
+        _check_segment(raw, segment)
+
+
+def _check_segment(raw: str, segment: str) -> None:
+    try:
+        parse_segment(segment)
+    except GlobSyntaxError as error:
+        fix = (
+            "close it with ']' (a ']' right after '[' or '[!' is a member, not the end)"
+            if error.rule == "unterminated_class"
+            else "write the range low-high"
+        )
+        raise _reject(raw, error.rule, f"in segment {segment!r}, {error.detail}", fix) from None
+
+
+@lru_cache(maxsize=4096)
+def literal_prefix(pattern: str) -> tuple[str, ...] | None:
+    """The literal leading segments of an anchored pattern, for the claim index.
+
+    `src/auth/*.ts` -> `("src", "auth")`, `src/a.ts` -> `("src", "a.ts")`, `/package.json` ->
+    `("package.json",)`; `()` when the first segment already holds a wildcard (`*/x`, `**`);
+    None for a pattern that matches at any depth (`*.ts`). Every path a pattern matches starts
+    with its prefix, so two patterns can only overlap when one prefix extends the other.
+    """
+    glob = parse_canonical(normalize_pattern(pattern))
+    if not glob.anchored:
+        return None
+    prefix: list[str] = []
+    for segment in glob.segments:
+        if _WILDCARDS.intersection(segment.text):
+            break
+        prefix.append(segment.text)
+    return tuple(prefix)

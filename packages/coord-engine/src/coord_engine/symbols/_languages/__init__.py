@@ -1,0 +1,1 @@
+"""Declaration rules, one module per language family."""

@@ -1,0 +1,3 @@
+"""coord-hooks."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""coord-mcp."""
+
+__all__: list[str] = []

@@ -1,0 +1,297 @@
+"""Typed HTTP client for the coord API (extra `client`: needs httpx).
+
+One request builder serves a blocking client (CLI, hooks) and an async one (MCP bridge). A 409 on
+`POST /claims` is an answer, not a failure, so it comes back as a `CreateClaimsResponse`; every
+other error body becomes the same `CoordError` the server raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from coord_protocol.claims import (
+    ClaimList,
+    CreateClaimsRequest,
+    CreateClaimsResponse,
+    ExtendClaimRequest,
+    ExtendClaimResponse,
+    ReleaseClaimsRequest,
+    ReleaseResponse,
+)
+from coord_protocol.conflicts import ConflictBatchRequest, ConflictCheckResponse
+from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.queue import CancelQueueResponse, QueueList
+from coord_protocol.service import Meta, Readiness, WhoAmI
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+DEFAULT_TIMEOUT_SEC = 30.0
+"""Timeout of an ordinary call; long-polls add their own wait on top."""
+
+LONG_POLL_MARGIN_SEC = 15.0
+"""Extra time a long-poll gets beyond its `wait_seconds`, so the server answers first."""
+
+PLACEHOLDER_TOKENS = frozenset({"", "set-me", "changeme", "change-me"})
+"""Token values that templates ship: never sent as a bearer token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One HTTP call, described before it is sent."""
+
+    method: str
+    path: str
+    json: Any = None
+    params: list[tuple[str, str]] = field(default_factory=list)
+    timeout: float = DEFAULT_TIMEOUT_SEC
+    answers: tuple[int, ...] = (200,)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """Where the service is and who is calling."""
+
+    base_url: str
+    token: str | None = None
+    session_id: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """Headers sent with every call; a placeholder token is left out, never sent."""
+        headers = {"Accept": "application/json", "User-Agent": "coord-client"}
+        if self.token and self.token.strip() not in PLACEHOLDER_TOKENS:
+            headers["Authorization"] = f"Bearer {self.token.strip()}"
+        if self.session_id:
+            headers["X-Coord-Session"] = self.session_id
+        return headers
+
+
+def _body(model: BaseModel) -> Any:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def error_from_response(response: httpx.Response) -> CoordError:
+    """The `CoordError` an error response carries, or a clear one when it carries none."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        extra = {k: v for k, v in body.items() if k not in {"detail", "code"}}
+        try:
+            code = ErrorCode(body.get("code", ""))
+        except ValueError:
+            code = ErrorCode.INTERNAL
+        return CoordError(code, body["detail"], status=response.status_code, **extra)
+    return CoordError(
+        ErrorCode.UNAVAILABLE if response.status_code >= 500 else ErrorCode.BAD_REQUEST,
+        f"{response.request.method} {response.request.url.path} answered "
+        f"{response.status_code} without a coord error body; is the URL a coord service?",
+        status=response.status_code,
+    )
+
+
+def parse(call: Call, response: httpx.Response, model: type[ModelT]) -> ModelT:
+    """Turn an answer into `model`, or raise the `CoordError` it carries."""
+    if response.status_code not in call.answers:
+        raise error_from_response(response)
+    try:
+        return model.model_validate(response.json())
+    except (ValueError, ValidationError) as exc:
+        raise CoordError(
+            ErrorCode.INTERNAL,
+            f"{call.method} {call.path} returned a body this client cannot read ({exc}); "
+            "check that client and server versions agree (`coord doctor`).",
+        ) from exc
+
+
+def unreachable(config: ClientConfig, exc: httpx.HTTPError) -> CoordError:
+    """The error for a service that could not be reached at all."""
+    return CoordError(
+        ErrorCode.UNAVAILABLE,
+        f"coord service at {config.base_url} is unreachable ({type(exc).__name__}: {exc}); "
+        "start it with `coord start` or fix COORD_API_URL.",
+    )
+
+
+class Calls:
+    """Builders of every call, shared by the blocking and the async client."""
+
+    @staticmethod
+    def create_claims(request: CreateClaimsRequest, idempotency_key: str | None = None) -> Call:
+        """`POST /claims`; 409 is an answer. Long-polls when `wait_seconds` is set."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        timeout = DEFAULT_TIMEOUT_SEC + request.wait_seconds + LONG_POLL_MARGIN_SEC
+        return Call("POST", "/claims", _body(request), [], timeout, (200, 409), headers)
+
+    @staticmethod
+    def list_claims(**filters: str | bool | None) -> Call:
+        """`GET /claims` with the given filters."""
+        params = [
+            (key, str(value).lower() if isinstance(value, bool) else value)
+            for key, value in filters.items()
+            if value is not None
+        ]
+        return Call("GET", "/claims", params=params)
+
+    @staticmethod
+    def release_claims(request: ReleaseClaimsRequest) -> Call:
+        """`POST /claims/release`."""
+        return Call("POST", "/claims/release", _body(request))
+
+    @staticmethod
+    def release_claim(claim_id: str, engineer: str | None = None) -> Call:
+        """`DELETE /claims/{id}`."""
+        params = [("engineer", engineer)] if engineer else []
+        return Call("DELETE", f"/claims/{claim_id}", params=params)
+
+    @staticmethod
+    def extend_claim(claim_id: str, request: ExtendClaimRequest) -> Call:
+        """`POST /claims/{id}/extend`."""
+        return Call("POST", f"/claims/{claim_id}/extend", _body(request))
+
+    @staticmethod
+    def check_conflicts(request: ConflictBatchRequest) -> Call:
+        """`POST /conflicts/batch`."""
+        return Call("POST", "/conflicts/batch", _body(request))
+
+    @staticmethod
+    def release_session(session_id: str, repo: str | None = None) -> Call:
+        """`POST /sessions/{id}/release`."""
+        params = [("repo", repo)] if repo else []
+        return Call("POST", f"/sessions/{session_id}/release", params=params)
+
+    @staticmethod
+    def queue(engineer: str | None = None, repo: str | None = None) -> Call:
+        """`GET /requests?queued=true`."""
+        params = [("queued", "true")]
+        params += [(k, v) for k, v in (("engineer", engineer), ("repo", repo)) if v]
+        return Call("GET", "/requests", params=params)
+
+    @staticmethod
+    def cancel_queue(queue_id: str) -> Call:
+        """`DELETE /requests/{queue_id}`."""
+        return Call("DELETE", f"/requests/{queue_id}")
+
+    @staticmethod
+    def get(path: str) -> Call:
+        """A plain GET such as `/whoami`, `/meta`, `/readyz`."""
+        return Call("GET", path)
+
+
+class CoordClient:
+    """Blocking client: one connection pool, closed with `close()` or a `with` block."""
+
+    def __init__(self, config: ClientConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.config = config
+        self._http = httpx.Client(
+            base_url=config.base_url, headers=config.headers(), transport=transport
+        )
+
+    def __enter__(self) -> CoordClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def send(self, call: Call, model: type[ModelT]) -> ModelT:
+        """Send `call` and read the answer as `model`."""
+        try:
+            response = self._http.request(
+                call.method, call.path, json=call.json, params=tuple(call.params),
+                timeout=call.timeout, headers=call.headers,
+            )  # fmt: skip
+        except httpx.HTTPError as exc:
+            raise unreachable(self.config, exc) from exc
+        return parse(call, response, model)
+
+    def create_claims(
+        self, request: CreateClaimsRequest, idempotency_key: str | None = None
+    ) -> CreateClaimsResponse:
+        """Claim; a conflict comes back as a response with `conflicts`, not an exception."""
+        return self.send(Calls.create_claims(request, idempotency_key), CreateClaimsResponse)
+
+    def list_claims(self, **filters: str | bool | None) -> ClaimList:
+        """List claims."""
+        return self.send(Calls.list_claims(**filters), ClaimList)
+
+    def release_claims(self, request: ReleaseClaimsRequest) -> ReleaseResponse:
+        """Release several claims."""
+        return self.send(Calls.release_claims(request), ReleaseResponse)
+
+    def release_claim(self, claim_id: str, engineer: str | None = None) -> ReleaseResponse:
+        """Release one claim."""
+        return self.send(Calls.release_claim(claim_id, engineer), ReleaseResponse)
+
+    def extend_claim(self, claim_id: str, request: ExtendClaimRequest) -> ExtendClaimResponse:
+        """Give a claim a new expiry."""
+        return self.send(Calls.extend_claim(claim_id, request), ExtendClaimResponse)
+
+    def check_conflicts(self, request: ConflictBatchRequest) -> ConflictCheckResponse:
+        """Would these patterns conflict?"""
+        return self.send(Calls.check_conflicts(request), ConflictCheckResponse)
+
+    def release_session(self, session_id: str, repo: str | None = None) -> ReleaseResponse:
+        """Release every claim of a session."""
+        return self.send(Calls.release_session(session_id, repo), ReleaseResponse)
+
+    def queue(self, engineer: str | None = None, repo: str | None = None) -> QueueList:
+        """Waiting queue entries."""
+        return self.send(Calls.queue(engineer, repo), QueueList)
+
+    def cancel_queue(self, queue_id: str) -> CancelQueueResponse:
+        """Cancel a queue entry."""
+        return self.send(Calls.cancel_queue(queue_id), CancelQueueResponse)
+
+    def whoami(self) -> WhoAmI:
+        """Identity behind the token."""
+        return self.send(Calls.get("/whoami"), WhoAmI)
+
+    def meta(self) -> Meta:
+        """Service metadata (no auth)."""
+        return self.send(Calls.get("/meta"), Meta)
+
+    def readiness(self) -> Readiness:
+        """Readiness (no auth)."""
+        return self.send(Calls.get("/readyz"), Readiness)
+
+
+class AsyncCoordClient:
+    """Async twin of `CoordClient`, for event-loop callers such as the MCP bridge."""
+
+    def __init__(
+        self, config: ClientConfig, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.config = config
+        self._http = httpx.AsyncClient(
+            base_url=config.base_url, headers=config.headers(), transport=transport
+        )
+
+    async def __aenter__(self) -> AsyncCoordClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def send(self, call: Call, model: type[ModelT]) -> ModelT:
+        """Send `call` and read the answer as `model`."""
+        try:
+            response = await self._http.request(
+                call.method, call.path, json=call.json, params=tuple(call.params),
+                timeout=call.timeout, headers=call.headers,
+            )  # fmt: skip
+        except httpx.HTTPError as exc:
+            raise unreachable(self.config, exc) from exc
+        return parse(call, response, model)

@@ -1,0 +1,3 @@
+"""coord-server."""
+
+__all__: list[str] = []

@@ -1,0 +1,65 @@
+"""`coord-api`: run the service with uvicorn, configured from `COORD_*` variables."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import uvicorn
+
+from coord_server.app import create_app
+from coord_server.settings import Settings, SettingsError, load_settings
+from coord_server.storage import InstanceLockError, SchemaError
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def _configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_json:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    level = "DEBUG" if settings.log_level == "trace" else settings.log_level.upper()
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def main() -> None:
+    """Start the server, or explain on stderr why it cannot start (exit 2)."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.stderr.write(f"coord-api: {exc}\n")
+        raise SystemExit(2) from None
+    _configure_logging(settings)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None,
+        access_log=settings.log_level in {"debug", "trace"},
+        proxy_headers=True,
+    )
+    try:
+        uvicorn.Server(config).run()
+    except (InstanceLockError, SchemaError) as exc:
+        sys.stderr.write(f"coord-api: {exc}\n")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

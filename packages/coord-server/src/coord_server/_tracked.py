@@ -1,0 +1,339 @@
+"""One listing of the tracked files, indexed so that a pattern only visits paths it could match.
+
+The paths are kept sorted, so everything under a directory is one contiguous span of indices.
+The index maps each file to its position, each directory to its span, and each entry name (the
+last segment of a file or directory) to the spans of the entries so named. A pattern is first
+turned into candidate spans:
+
+- a wildcard-free pattern is answered by lookups alone: `src/a.ts`, `src/auth` (everything
+  below it), `package.json` (at any depth); so is `dir/**`;
+- a pattern with a literal prefix (`src/auth/*.ts`) only tests the paths under `src/auth`;
+- a single-segment glob (`*.ts`, or its spelling `**/*.ts`), which matches at any depth, tests
+  entry names instead of paths;
+- only a pattern whose first segment is a wildcard otherwise (`*/a.ts`, `**/x/*.ts`), or a
+  single-segment one holding a negated class (which can match a `/`), tests every path.
+
+Matching itself is always `coord_engine.matching.matches`: the index only decides which paths
+are worth asking about, so its answers are the engine's.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from coord_engine.matching import is_repo_path, matches
+from coord_engine.patterns import literal_prefix
+from coord_server._scope_limits import ScopeViolation, check_scope
+
+Span = tuple[int, int]
+"""Half-open range of indices into the sorted paths."""
+
+_WILDCARDS = frozenset("*?[")
+_NEGATED_CLASS_OPENERS = ("[!", "[^")
+GLOBSTAR = "**"
+_GLOBSTAR_PREFIX = GLOBSTAR + "/"
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """Where the paths a pattern matches can be."""
+
+    spans: Iterable[Span]
+    """Sorted, disjoint spans holding every match; a one-shot iterator unless `looked_up`."""
+    exact: bool
+    """True when every path in `spans` matches, so none needs testing."""
+    looked_up: bool
+    """True when `spans` came from lookups alone (a tuple), without scanning names or paths."""
+
+
+_NOTHING = _Candidates((), exact=True, looked_up=True)
+
+
+class TrackedFiles:
+    """An immutable snapshot of the tracked files; patterns given to it must be canonical."""
+
+    __slots__ = ("_dirs", "_files", "_lower_entries", "_lower_names", "_names", "_paths", "total")
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        # A path the engine would never match (control characters, `..`) cannot be claimed, so
+        # it is left out rather than reported as matched by a literal lookup.
+        self._paths: tuple[str, ...] = tuple(sorted({path for path in paths if is_repo_path(path)}))
+        self.total: int = len(self._paths)
+        """Number of tracked files in view."""
+        index = _build_index(self._paths)
+        self._files, self._dirs, self._names = index.files, index.dirs, index.names
+        self._lower_entries = _lowered([*self._files, *self._dirs])
+        self._lower_names = _lowered(self._names)
+
+    def count_matches(self, pattern: str, limit: int) -> int:
+        """The number of tracked files `pattern` matches, or `limit + 1` when there are more.
+
+        Counting stops as soon as the answer is known to exceed `limit`.
+        """
+        return _size(_cut(self._matching_spans(pattern), limit + 1))
+
+    def matching(self, pattern: str, limit: int = 50) -> list[str]:
+        """The first `limit` tracked files `pattern` matches, in sorted order."""
+        found = islice(_indices(self._matching_spans(pattern)), limit)
+        return [self._paths[index] for index in found]
+
+    def matching_both(self, a: str, b: str, limit: int = 50) -> list[str]:
+        """The first `limit` tracked files matched by both `a` and `b`, in sorted order."""
+        first, second = self._candidates(a), self._candidates(b)
+        if second.looked_up and not first.looked_up:
+            first, second, a, b = second, first, b, a
+        untested = [a] if not first.exact else []
+        if first.looked_up and second.looked_up:
+            spans: Iterable[Span] = _intersect(tuple(first.spans), tuple(second.spans))
+            untested += [b] if not second.exact else []
+        else:
+            # Only `first` is walked; `second` would cost a scan of names or paths to list.
+            spans = first.spans
+            untested.append(b)
+        found = (
+            index
+            for index in _indices(spans)
+            if all(matches(pattern, self._paths[index]) for pattern in untested)
+        )
+        return [self._paths[index] for index in islice(found, limit)]
+
+    def has_match(self, pattern: str) -> bool:
+        """True when `pattern` matches at least one tracked file."""
+        name_pattern = _as_name_pattern(pattern)
+        if name_pattern is not None and not _is_literal(name_pattern) and _by_name(name_pattern):
+            return any(matches(name_pattern, name) for name in self._names)
+        return next(iter(self._matching_spans(pattern)), None) is not None
+
+    def did_you_mean(self, pattern: str) -> str | None:
+        """A tracked spelling of `pattern` differing only in letter case, or None.
+
+        A wildcard-free pattern is looked up whole (`SRC/App.ts` -> `src/App.ts`, `Makefile`
+        -> `makefile`); a glob has its literal directories corrected (`Src/*.ts` -> `src/*.ts`)
+        when the corrected pattern matches.
+        """
+        name_pattern = _as_name_pattern(pattern)
+        if name_pattern is not None:
+            lead, body = pattern.removesuffix(name_pattern), name_pattern  # lead: "" or "**/"
+            spelled = self._lower_names.get(body.lower()) if _is_literal(body) else None
+        else:
+            lead, body = ("/", pattern[1:]) if pattern.startswith("/") else ("", pattern)
+            spelled = self._respell_path(body, literal_prefix(pattern) or ())
+        return None if spelled is None or spelled == body else lead + spelled
+
+    def check_scope(
+        self, patterns: Sequence[str], max_files: int, max_ratio: float, scoped: bool
+    ) -> list[ScopeViolation]:
+        """The scope limits of SPEC §4.3 that `patterns` (one request's batch) break.
+
+        See `coord_server._scope_limits.check_scope`.
+        """
+        return check_scope(self, patterns, max_files, max_ratio, scoped)
+
+    def count_union(self, patterns: Iterable[str], limit: int) -> int:
+        """The number of tracked files matched by any of `patterns`, or `limit + 1` when more."""
+        spans: list[Span] = []
+        counted = merged_length = 0
+        for pattern in patterns:
+            found = list(_cut(self._matching_spans(pattern), limit + 1))
+            spans += found
+            counted += _size(found)
+            # Merging only when the list has doubled keeps a long batch linear overall.
+            if counted > limit and len(spans) >= 2 * merged_length:
+                spans = _merged(spans)
+                counted, merged_length = _size(spans), len(spans)
+                if counted > limit:
+                    return limit + 1
+        return min(_size(_merged(spans)), limit + 1)
+
+    def _matching_spans(self, pattern: str) -> Iterator[Span]:
+        """Sorted, disjoint spans of exactly the paths `pattern` matches."""
+        candidates = self._candidates(pattern)
+        if candidates.exact:
+            return iter(candidates.spans)
+        return (
+            (index, index + 1)
+            for index in _indices(candidates.spans)
+            if matches(pattern, self._paths[index])
+        )
+
+    def _candidates(self, pattern: str) -> _Candidates:
+        name_pattern = _as_name_pattern(pattern)
+        if name_pattern is not None:
+            return self._name_candidates(name_pattern)
+        body = pattern.removeprefix("/")
+        if _is_literal(body):
+            span = self._entry_span(body)
+            return _Candidates((span,), exact=True, looked_up=True) if span else _NOTHING
+        prefix = literal_prefix(pattern) or ()
+        if not prefix:
+            everything = body == GLOBSTAR
+            return _Candidates(((0, self.total),), exact=everything, looked_up=everything)
+        directory = "/".join(prefix)
+        span = self._dirs.get(directory)
+        if span is None:
+            return _NOTHING
+        return _Candidates((span,), exact=body == directory + "/**", looked_up=True)
+
+    def _name_candidates(self, name_pattern: str) -> _Candidates:
+        if _is_literal(name_pattern):
+            return _Candidates(self._names.get(name_pattern, ()), exact=True, looked_up=True)
+        if not _by_name(name_pattern):
+            return _Candidates(((0, self.total),), exact=False, looked_up=False)
+        # The names are tested when the spans are first read, not when the plan is made.
+        named = (spans for name, spans in self._names.items() if matches(name_pattern, name))
+        return _Candidates(_union(named), exact=True, looked_up=False)
+
+    def _entry_span(self, path: str) -> Span | None:
+        position = self._files.get(path)
+        if position is not None:
+            return (position, position + 1)
+        return self._dirs.get(path)
+
+    def _respell_path(self, body: str, prefix: tuple[str, ...]) -> str | None:
+        if _is_literal(body):
+            return self._lower_entries.get(body.lower())
+        directory = "/".join(prefix)
+        if not prefix or not body.startswith(directory + "/"):
+            return None
+        spelled = self._lower_entries.get(directory.lower())
+        if spelled is None:
+            return None
+        candidate = spelled + body[len(directory) :]
+        return candidate if self.has_match(candidate) else None
+
+
+def _as_name_pattern(pattern: str) -> str | None:
+    """The single segment a pattern tests at any depth (`*.ts` and `**/*.ts` -> `*.ts`), if any.
+
+    gitignore reads `**/x` exactly as `x`, and the engine parses both to the same segments.
+    """
+    if literal_prefix(pattern) is None:
+        return pattern
+    if not pattern.startswith(_GLOBSTAR_PREFIX):
+        return None
+    rest = pattern.removeprefix(_GLOBSTAR_PREFIX)
+    return None if "/" in rest or rest == GLOBSTAR else rest
+
+
+def _by_name(name_pattern: str) -> bool:
+    """True when a single-segment pattern can be decided on entry names: it matches a path
+    exactly when it matches one of its segments, unless a negated class matches a `/`."""
+    return not any(opener in name_pattern for opener in _NEGATED_CLASS_OPENERS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    files: dict[str, int]
+    """File path -> its position in the sorted paths."""
+    dirs: dict[str, Span]
+    """Directory path -> the span of every file below it."""
+    names: dict[str, Sequence[Span]]
+    """Entry name -> sorted, disjoint spans of the files and directories so named."""
+
+
+def _build_index(paths: Sequence[str]) -> _Index:
+    """One pass over the sorted paths; a directory's span closes at the first path outside it."""
+    files: dict[str, int] = {}
+    dirs: dict[str, Span] = {}
+    names: dict[str, list[Span]] = {}
+    open_dirs: list[tuple[str, str, int]] = []  # (name, path, first index), outermost first
+    for position, path in enumerate(paths):
+        parts = path.split("/")
+        depth = _shared_depth(open_dirs, parts)
+        _close_dirs(open_dirs, depth, position, dirs, names)
+        for name in parts[depth:-1]:
+            parent = open_dirs[-1][1] + "/" if open_dirs else ""
+            open_dirs.append((name, parent + name, position))
+        files[path] = position
+        names.setdefault(parts[-1], []).append((position, position + 1))
+    _close_dirs(open_dirs, 0, len(paths), dirs, names)
+    # A directory's span is recorded when it closes, after the files inside it: sort them.
+    merged = {name: spans if len(spans) == 1 else _merged(spans) for name, spans in names.items()}
+    return _Index(files, dirs, merged)
+
+
+def _shared_depth(open_dirs: list[tuple[str, str, int]], parts: list[str]) -> int:
+    depth = 0
+    limit = min(len(open_dirs), len(parts) - 1)
+    while depth < limit and open_dirs[depth][0] == parts[depth]:
+        depth += 1
+    return depth
+
+
+def _close_dirs(
+    open_dirs: list[tuple[str, str, int]],
+    keep: int,
+    end: int,
+    dirs: dict[str, Span],
+    names: dict[str, list[Span]],
+) -> None:
+    while len(open_dirs) > keep:
+        name, path, start = open_dirs.pop()
+        dirs[path] = (start, end)
+        names.setdefault(name, []).append((start, end))
+
+
+def _lowered(spellings: Iterable[str]) -> dict[str, str]:
+    """Lower-cased spelling -> the first real spelling (sorted order makes the choice stable)."""
+    lowered: dict[str, str] = {}
+    for spelling in sorted(spellings):
+        lowered.setdefault(spelling.lower(), spelling)
+    return lowered
+
+
+def _is_literal(pattern: str) -> bool:
+    return _WILDCARDS.isdisjoint(pattern)
+
+
+def _indices(spans: Iterable[Span]) -> Iterator[int]:
+    for start, end in spans:
+        yield from range(start, end)
+
+
+def _size(spans: Iterable[Span]) -> int:
+    return sum(end - start for start, end in spans)
+
+
+def _cut(spans: Iterable[Span], most: int) -> Iterator[Span]:
+    """The leading part of `spans` holding `most` indices (all of them when fewer)."""
+    left = most
+    for start, end in spans:
+        if left <= 0:
+            return
+        yield (start, min(end, start + left))
+        left -= end - start
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    return list(_union([sorted(spans)]))
+
+
+def _union(sorted_lists: Iterable[Sequence[Span]]) -> Iterator[Span]:
+    """Sorted, disjoint spans covering every span of several lists each sorted by start."""
+    current: Span | None = None
+    for start, end in heapq.merge(*sorted_lists):
+        if current is not None and start <= current[1]:
+            current = (current[0], max(current[1], end))
+            continue
+        if current is not None:
+            yield current
+        current = (start, end)
+    if current is not None:
+        yield current
+
+
+def _intersect(first: Sequence[Span], second: Sequence[Span]) -> Iterator[Span]:
+    """Indices in both of two sorted, disjoint span lists."""
+    i = j = 0
+    while i < len(first) and j < len(second):
+        start = max(first[i][0], second[j][0])
+        end = min(first[i][1], second[j][1])
+        if start < end:
+            yield (start, end)
+        if first[i][1] < second[j][1]:
+            i += 1
+        else:
+            j += 1

@@ -1,0 +1,102 @@
+"""Everything one app instance owns, built from its settings (no module-level state)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+
+from coord_engine.claims import Policy, QueuePolicy
+from coord_protocol._base import SESSION_ID_PATTERN
+from coord_protocol.errors import CoordError, ErrorCode
+from coord_server.metrics import Metrics
+from coord_server.repo_files import RepoFiles
+from coord_server.service.claims import ClaimService
+from coord_server.service.idempotency import Idempotency
+from coord_server.service.queue import QueueDesk
+from coord_server.service.sessions import SessionActivity
+from coord_server.settings import Settings
+from coord_server.storage import Store
+
+Clock = Callable[[], datetime]
+_SESSION = re.compile(SESSION_ID_PATTERN)
+
+
+def utc_now() -> datetime:
+    """The wall clock in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppContext:
+    """The service objects of one app, reachable from every route as `request.app.state.coord`."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    metrics: Metrics
+    sessions: SessionActivity
+    claims: ClaimService
+    desk: QueueDesk
+    idempotency: Idempotency
+    repo_files: RepoFiles | None
+    version: str
+
+    @classmethod
+    def build(cls, settings: Settings, store: Store, clock: Clock, version: str) -> AppContext:
+        """Wire the service objects together."""
+        sessions = SessionActivity(store, settings.idle_timeout_sec)
+        policy = Policy(
+            default_ttl_hours=settings.default_ttl_hours,
+            shared_ttl_hours=settings.shared_ttl_hours,
+        )
+        claims = ClaimService(store, clock, policy, sessions)
+        qpolicy = QueuePolicy(
+            age_boost_seconds=settings.queue_age_boost_seconds,
+            decay_seconds=settings.queue_priority_decay_sec,
+            fairness_interval=settings.queue_fairness_interval,
+        )
+        repo_files = None
+        if settings.repo_root is not None:
+            repo_files = RepoFiles(
+                settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec
+            )
+        return cls(
+            settings=settings,
+            store=store,
+            clock=clock,
+            metrics=Metrics(),
+            sessions=sessions,
+            claims=claims,
+            desk=QueueDesk(claims, qpolicy),
+            idempotency=Idempotency(store, clock),
+            repo_files=repo_files,
+            version=version,
+        )
+
+    def touch(self, request: Request, session_id: str | None) -> str | None:
+        """Count the request as activity of its session (header or body/query field)."""
+        header = request.headers.get("x-coord-session")
+        if header is not None and not _valid_session(header):
+            raise CoordError(
+                ErrorCode.INVALID_SESSION,
+                "X-Coord-Session must be 1-128 characters of A-Z a-z 0-9 . _ : -",
+            )
+        session = session_id or header
+        if session:
+            principal = request.scope.get("coord.principal")
+            self.sessions.touch(session, principal, self.clock())
+        return session
+
+
+def context(request: Request) -> AppContext:
+    """The app context of the app serving `request`."""
+    ctx: AppContext = request.app.state.coord
+    return ctx
+
+
+def _valid_session(value: str) -> bool:
+    return _SESSION.fullmatch(value) is not None

@@ -1,0 +1,53 @@
+"""Prometheus metrics of one app instance (its own registry: no module-level state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600)
+
+
+class Metrics:
+    """Counters for claims, conflicts and releases; HTTP traffic by route and status."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.claims_created = Counter(
+            "coord_claims_created", "Claims granted.", registry=self.registry
+        )
+        self.conflicts = Counter(
+            "coord_conflicts", "Claim requests refused with a conflict.", registry=self.registry
+        )
+        self.releases = Counter(
+            "coord_releases", "Claims released or expired.", ["reason"], registry=self.registry
+        )
+        self.active_claims = Gauge(
+            "coord_active_claims", "Claims holding now.", registry=self.registry
+        )
+        self.queue_depth = Gauge(
+            "coord_queue_depth", "Claim requests waiting in the queue.", registry=self.registry
+        )
+        self.requests = Counter(
+            "coord_http_requests", "HTTP requests by route, method and status.",
+            ["route", "method", "status"], registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "coord_http_request_duration_seconds", "Time to answer, by route.",
+            ["route"], buckets=LATENCY_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+
+    def bind_gauges(self, active: Callable[[], int], queued: Callable[[], int]) -> None:
+        """Read the live gauges from the service when scraped."""
+        self.active_claims.set_function(lambda: float(active()))
+        self.queue_depth.set_function(lambda: float(queued()))
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)

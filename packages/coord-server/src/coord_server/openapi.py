@@ -1,0 +1,144 @@
+"""The OpenAPI document, generated from the protocol models so it cannot drift from the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from coord_protocol import (
+    CancelQueueResponse,
+    ClaimList,
+    ConflictBatchRequest,
+    ConflictCheckResponse,
+    CreateClaimsRequest,
+    CreateClaimsResponse,
+    ErrorBody,
+    ExtendClaimRequest,
+    ExtendClaimResponse,
+    Meta,
+    QueueList,
+    Readiness,
+    ReleaseClaimsRequest,
+    ReleaseResponse,
+    RepoList,
+    ValidationErrorBody,
+    WebhookPayload,
+    WhoAmI,
+)
+
+REF_PREFIX = "#/components/schemas/"
+SERVICE = ("service",)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route as the document describes it."""
+
+    method: str
+    path: str
+    summary: str
+    answers: dict[int, type[BaseModel] | None]
+    body: type[BaseModel] | None = None
+    query: tuple[str, ...] = ()
+    public: bool = False
+    tags: tuple[str, ...] = field(default=("claims",))
+
+
+OPERATIONS = (
+    Operation("GET", "/health", "Liveness: answers `ok`.", {200: None}, public=True, tags=SERVICE),
+    Operation("GET", "/readyz", "Readiness: 503 while the database is unreachable.",
+              {200: Readiness, 503: Readiness}, public=True, tags=SERVICE),
+    Operation("GET", "/meta", "Version and configuration.", {200: Meta}, public=True, tags=SERVICE),
+    Operation("GET", "/metrics", "Prometheus text exposition.", {200: None}, tags=SERVICE),
+    Operation("GET", "/whoami", "The identity behind the token.", {200: WhoAmI}, tags=SERVICE),
+    Operation("GET", "/repos", "Activity per repository.", {200: RepoList}, tags=SERVICE),
+    Operation("POST", "/claims", "Claim patterns: 200 granted, 409 conflict, 400 invalid scope.",
+              {200: CreateClaimsResponse, 409: CreateClaimsResponse}, body=CreateClaimsRequest),
+    Operation("GET", "/claims", "List claims.", {200: ClaimList},
+              query=("active_only", "engineer", "module", "repo", "all_repos", "session_id",
+                     "limit")),
+    Operation("POST", "/claims/release", "Release several claims.", {200: ReleaseResponse},
+              body=ReleaseClaimsRequest),
+    Operation("DELETE", "/claims/{claim_id}", "Release one claim.", {200: ReleaseResponse},
+              query=("engineer",)),
+    Operation("POST", "/claims/{claim_id}/extend", "Give a claim a new expiry.",
+              {200: ExtendClaimResponse}, body=ExtendClaimRequest),
+    Operation("GET", "/conflicts", "Would these patterns conflict?", {200: ConflictCheckResponse},
+              query=("pattern", "engineer", "repo", "all_repos", "session_id", "symbols")),
+    Operation("POST", "/conflicts/batch", "Conflict check for up to 5000 patterns.",
+              {200: ConflictCheckResponse}, body=ConflictBatchRequest),
+    Operation("POST", "/sessions/{session_id}/release", "Release a session's claims.",
+              {200: ReleaseResponse}, query=("repo",), tags=("sessions",)),
+    Operation("GET", "/requests", "The claim queue (`queued=true`).", {200: QueueList},
+              query=("queued", "engineer", "repo"), tags=("queue",)),
+    Operation("DELETE", "/requests/{queue_id}", "Cancel a waiting queue entry.",
+              {200: CancelQueueResponse}, tags=("queue",)),
+)  # fmt: skip
+
+
+@cache
+def openapi_document(version: str) -> dict[str, Any]:
+    """The whole document (built once per version)."""
+    models: set[type[BaseModel]] = {ErrorBody, ValidationErrorBody, WebhookPayload}
+    for operation in OPERATIONS:
+        models |= {model for model in operation.answers.values() if model is not None}
+        if operation.body is not None:
+            models.add(operation.body)
+    ordered: list[type[BaseModel]] = sorted(models, key=lambda model: model.__name__)
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "serialization") for m in ordered]
+    _, schemas = models_json_schema(modes, ref_template=REF_PREFIX + "{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "coord", "version": version,
+                 "description": "Claims on files, globs, modules and symbols for agent teams."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }  # fmt: skip
+
+
+def _operation(operation: Operation) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "summary": operation.summary,
+        "tags": list(operation.tags),
+        "responses": {str(status): _answer(model) for status, model in operation.answers.items()},
+        "parameters": [_path_param(part) for part in _path_params(operation.path)]
+        + [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+           for name in operation.query],
+    }  # fmt: skip
+    described["responses"]["422"] = _answer(ValidationErrorBody, "schema violation")
+    if not operation.public:
+        described["security"] = [{"bearer": []}]
+        described["responses"]["401"] = _answer(ErrorBody, "missing or wrong token")
+    if operation.body is not None:
+        schema = {"$ref": REF_PREFIX + operation.body.__name__}
+        described["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        }
+        described["responses"].setdefault("400", _answer(ErrorBody, "invalid input"))
+    return described
+
+
+def _answer(model: type[BaseModel] | None, description: str = "answer") -> dict[str, Any]:
+    if model is None:
+        return {"description": description, "content": {"text/plain": {}}}
+    schema = {"$ref": REF_PREFIX + model.__name__}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -1,0 +1,110 @@
+"""Service routes: liveness, readiness, metadata, metrics, identity, repos, OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from coord_protocol.service import AuthMode, Meta, Readiness, RepoActivity, RepoList, WhoAmI
+from coord_server.context import context
+from coord_server.http import model_response
+from coord_server.openapi import openapi_document
+from coord_server.storage.store import repo_key
+
+logger = logging.getLogger("coord.readiness")
+
+
+async def health(_request: Request) -> Response:
+    """`GET /health`: the process answers."""
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    """`GET /readyz`: ready when the database answers; 503 while it does not."""
+    ctx = context(request)
+    try:
+        await asyncio.to_thread(ctx.store.ping)
+    except Exception:  # any database failure means "not ready", never a 500
+        logger.warning("database unreachable", exc_info=True)
+        answer = Readiness(status="unavailable", version=ctx.version, auth_mode=_mode(request))
+        return model_response(answer, 503)
+    return model_response(Readiness(status="ready", version=ctx.version, auth_mode=_mode(request)))
+
+
+def _mode(request: Request) -> AuthMode:
+    return context(request).settings.auth_mode
+
+
+async def meta(request: Request) -> Response:
+    """`GET /meta`: version and configuration a client may want to know."""
+    ctx = context(request)
+    settings = ctx.settings
+    answer = Meta(
+        version=ctx.version,
+        auth_mode=settings.auth_mode,
+        database=settings.database_backend,
+        repo_root_configured=ctx.repo_files is not None,
+        default_ttl_hours=settings.default_ttl_hours,
+        shared_ttl_hours=settings.shared_ttl_hours,
+        idle_timeout_sec=int(settings.idle_timeout_sec),
+    )
+    return model_response(answer)
+
+
+async def metrics(request: Request) -> Response:
+    """`GET /metrics`: Prometheus text."""
+    body = context(request).metrics.render()
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+async def whoami(request: Request) -> Response:
+    """`GET /whoami`: the identity behind the token."""
+    ctx = context(request)
+    if request.scope.get("coord.principal") == "operator":
+        return model_response(WhoAmI(principal="operator", auth_mode=ctx.settings.auth_mode))
+    return model_response(WhoAmI(principal="anonymous", auth_mode=ctx.settings.auth_mode))
+
+
+async def repos(request: Request) -> Response:
+    """`GET /repos`: activity per repo bucket, busiest first."""
+    ctx = context(request)
+    active: dict[str | None, list[str]] = {}
+    for record in ctx.claims.state.claims.values():
+        active.setdefault(record.repo, []).append(record.engineer)
+    last = ctx.store.last_activity_by_repo()
+    waiting = ctx.desk.depth_by_repo()
+    buckets = set(active) | {key or None for key in last}
+    rows = [
+        RepoActivity(
+            repo=bucket,
+            active_claims=len(active.get(bucket, [])),
+            engineers=len(set(active.get(bucket, []))),
+            queue_depth=waiting[bucket],
+            last_activity=last.get(repo_key(bucket)),
+        )
+        for bucket in buckets
+    ]
+    rows.sort(key=lambda row: (-row.active_claims, repo_key(row.repo)))
+    return model_response(RepoList(repos=rows, count=len(rows)))
+
+
+async def openapi(request: Request) -> Response:
+    """`GET /openapi.json`: every route, described from the protocol models."""
+    return JSONResponse(openapi_document(context(request).version))
+
+
+def routes() -> list[Route]:
+    """Starlette routes of this module."""
+    return [
+        Route("/health", health, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/meta", meta, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/whoami", whoami, methods=["GET"]),
+        Route("/repos", repos, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]

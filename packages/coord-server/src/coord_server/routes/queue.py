@@ -1,0 +1,51 @@
+"""`/requests` queue views: list waiting entries, cancel one (SPEC §6)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.queue import CancelQueueResponse, QueueList
+from coord_protocol.vocab import QueueState
+from coord_server.context import context
+from coord_server.http import model_response
+from coord_server.routes._common import query_flag, queue_depth_header
+
+
+async def list_requests(request: Request) -> Response:
+    """`GET /requests?queued=true`: the waiting queue entries."""
+    ctx = context(request)
+    if not query_flag(request, "queued", False):
+        raise CoordError(
+            ErrorCode.NOT_FOUND,
+            "release requests are not available on this server yet; "
+            "use GET /requests?queued=true for the claim queue.",
+        )
+    engineer = request.query_params.get("engineer") or None
+    entries = ctx.desk.listing(engineer, request.query_params.get("repo") or None)
+    answer = QueueList(requests=entries, count=len(entries))
+    return model_response(answer, 200, queue_depth_header(ctx, engineer))
+
+
+async def cancel_queue_entry(request: Request) -> Response:
+    """`DELETE /requests/{queue_id}`: the waiter's call returns 409 at once."""
+    ctx = context(request)
+    queue_id = request.path_params["queue_id"]
+    if queue_id not in ctx.desk.waiters:
+        raise CoordError(
+            ErrorCode.NOT_FOUND,
+            f"no waiting queue entry {queue_id!r}; it may have been granted or timed out "
+            "(GET /requests?queued=true lists the waiting ones).",
+        )
+    cancelled = ctx.desk.finish(queue_id, QueueState.CANCELLED)
+    return model_response(CancelQueueResponse(cancelled=cancelled, queue_id=queue_id))
+
+
+def routes() -> list[Route]:
+    """Starlette routes of this module."""
+    return [
+        Route("/requests", list_requests, methods=["GET"]),
+        Route("/requests/{queue_id}", cancel_queue_entry, methods=["DELETE"]),
+    ]

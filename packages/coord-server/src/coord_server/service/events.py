@@ -1,0 +1,47 @@
+"""Events: rows for the durable log, written in the same transaction as the change they record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from coord_protocol.vocab import EventType
+from coord_server.service.records import ClaimRecord
+from coord_server.storage.store import repo_key
+
+
+@dataclass(slots=True)
+class EventBatch:
+    """Events produced by one operation, stored together with it."""
+
+    at: datetime
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self, event_type: EventType, repo: str | None, engineer: str | None, **detail: Any
+    ) -> None:
+        """Record one event."""
+        self.rows.append(
+            {
+                "event_type": str(event_type),
+                "at": self.at,
+                "repo": repo_key(repo),
+                "engineer": engineer,
+                "detail": detail,
+            }
+        )
+
+    def claim(self, event_type: EventType, record: ClaimRecord, **detail: Any) -> None:
+        """Record an event about one claim, with the facts every consumer needs."""
+        self.add(
+            event_type,
+            record.repo,
+            record.engineer,
+            claim_id=record.id,
+            pattern=record.pattern,
+            symbols=list(record.symbols) if record.symbols is not None else None,
+            session_id=record.session_id,
+            fence=record.fence,
+            **detail,
+        )

@@ -1,0 +1,168 @@
+"""Every server setting, read once from `COORD_*` environment variables into one object.
+
+An invalid value stops the start with a message naming the variable (SPEC §15).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+PositiveSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable and the fix."""
+
+
+class Settings(BaseSettings):
+    """Configuration of one coord-server process; names are the variables without `COORD_`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COORD_", extra="ignore", frozen=True, use_attribute_docstrings=True
+    )
+
+    # Network and logging.
+    host: str = "0.0.0.0"  # noqa: S104 - a container must listen on every interface
+    """Bind address."""
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    """Bind port (0 picks a free one)."""
+    log_level: LogLevel = "info"
+    """Log level of the server and its access log."""
+    log_json: bool = False
+    """Emit logs as JSON lines."""
+
+    # Auth.
+    auth_token: str | None = None
+    """Operator bearer token."""
+    allow_insecure_no_auth: bool = False
+    """Explicit opt-in to run without any token (local demos only)."""
+    metrics_auth: bool = False
+    """Require the bearer token on `/metrics`."""
+
+    # Storage.
+    database_path: Path = Path("./data/coordination.db")
+    """SQLite file; its directory is created."""
+    database_url: str | None = None
+    """SQLAlchemy URL; `postgresql://...` selects PostgreSQL instead of the SQLite file."""
+    disable_instance_lock: bool = False
+    """Skip the advisory lock that refuses a second process on one SQLite file."""
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    """Audit rows older than this are purged."""
+
+    # Claims.
+    default_ttl_hours: Annotated[float, Field(gt=0, le=168, allow_inf_nan=False)] = 4.0
+    """TTL of a claim that names none."""
+    shared_ttl_hours: Annotated[float, Field(gt=0, le=168, allow_inf_nan=False)] = 2.0
+    """TTL of shared claims."""
+    idle_timeout_sec: PositiveSeconds = 1800
+    """Silence after which a session's claims expire; 0 disables idle expiry."""
+    request_ttl_short_sec: PositiveSeconds = 300
+    """A holder's TTL is clamped to this when a release request is filed."""
+    cleanup_interval_sec: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 900
+    """Safety sweep of expired rows; expiry itself is scheduled to the instant."""
+    disable_background_cleanup: bool = False
+    """Do not run the expiry scheduler (tests or external schedulers)."""
+
+    # Repository awareness.
+    repo_root: Path | None = None
+    """Checkout used for overlap file lists, scope limits and symbol validation."""
+    repo_scope: str | None = None
+    """Restrict the checkout view to this subdirectory."""
+    max_claim_files: Annotated[int, Field(ge=1)] = 100
+    """Most tracked files one pattern may cover."""
+    max_claim_ratio: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.2
+    """Largest fraction of the repo one pattern (or one batch) may cover."""
+    ls_files_cache_ttl_sec: PositiveSeconds = 10
+    """How long a `git ls-files` listing is reused."""
+
+    # Queue.
+    queue_age_boost_seconds: PositiveSeconds = 60
+    """A waiter is served one urgency level higher after this long; 0 disables."""
+    queue_priority_decay_sec: PositiveSeconds = 0
+    """A waiter drops one level per this many seconds (floor `low`); 0 disables."""
+    queue_fairness_interval: Annotated[int, Field(ge=0)] = 0
+    """Every N-th grant of a scope goes to its oldest waiter; 0 disables."""
+
+    # Hotspots and promotion.
+    auto_promote_threshold: Annotated[int, Field(ge=0)] = 0
+    """Blocked attempts that promote a file to shared_files; 0 disables."""
+    auto_promote_window_days: Annotated[int, Field(ge=1)] = 7
+    """Window counted by auto-promote."""
+    auto_promote_subtree_min_files: Annotated[int, Field(ge=0)] = 3
+    """Promoted files under one directory that collapse into `dir/**`; 0 disables."""
+    auto_demote_interval_sec: PositiveSeconds = 3600
+    """Cadence of the auto-demote sweep; 0 disables."""
+    auto_demote_window_days: Annotated[int, Field(ge=1)] = 14
+    """Quiet days after which an auto-promoted entry is removed."""
+
+    # Webhooks.
+    webhook_url: str | None = None
+    """Receiver of every event; unset disables delivery."""
+    webhook_secret: str | None = None
+    """HMAC-SHA256 key for `X-Coord-Signature`."""
+    webhook_events: Annotated[frozenset[str], NoDecode] = frozenset()
+    """Comma-separated allowlist of event types; empty means all."""
+    webhook_max_retries: Annotated[int, Field(ge=0, le=100)] = 5
+    """Attempts before a delivery is marked exhausted."""
+    webhook_retry_backoff_sec: PositiveSeconds = 60
+    """Base of the exponential backoff between attempts."""
+    webhook_delivery_interval_sec: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 5
+    """How often the delivery loop looks for due rows."""
+
+    @field_validator("webhook_events", mode="before")
+    @classmethod
+    def _split_events(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("auth_token", "database_url", "webhook_url", "repo_scope", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _auth_is_explicit(self) -> Settings:
+        if not self.auth_token and not self.allow_insecure_no_auth:
+            raise ValueError(
+                "COORD_AUTH_TOKEN is not set. Set it to a long random secret, or set "
+                "COORD_ALLOW_INSECURE_NO_AUTH=true to run without authentication "
+                "(local demos only)."
+            )
+        return self
+
+    @property
+    def auth_mode(self) -> Literal["token", "insecure-no-auth"]:
+        """How the API authenticates."""
+        return "token" if self.auth_token else "insecure-no-auth"
+
+    @property
+    def database_backend(self) -> str:
+        """`postgresql` or `sqlite`."""
+        url = self.database_url or ""
+        return "postgresql" if url.startswith("postgresql") else "sqlite"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (plus `overrides`); a bad value raises `SettingsError` naming it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        if not error["loc"]:
+            lines.append(str(error["msg"]).removeprefix("Value error, "))
+            continue
+        variable = "COORD_" + str(error["loc"][0]).upper()
+        got = error.get("input")
+        lines.append(f"{variable}: {error['msg']} (got {got!r})")
+    return "invalid configuration:\n  " + "\n  ".join(lines)

@@ -1,0 +1,73 @@
+"""Creating the SQLAlchemy engine and bringing the schema up to date (SPEC §14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+
+MIGRATIONS = "coord_server.storage:migrations"
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this version of the code."""
+
+
+def sqlite_url(path: Path) -> str:
+    """SQLAlchemy URL of a SQLite file, creating its directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+pysqlite:///{path}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, NORMAL sync and a busy timeout on every connection."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers work beside the single writer; NORMAL sync is durable across a process
+    # crash (only a power loss can lose the last commits), which fits a coordination service.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+def migrate(engine: Engine) -> str:
+    """Apply every pending migration; refuse a database written by newer code. Returns the head."""
+    config = _alembic_config()
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head() or ""
+    with engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+            raise SchemaError(
+                f"the database is at schema revision {current!r}, newer than this coord-server "
+                f"knows (newest {head!r}). Upgrade coord-server, or point it at another database."
+            )
+        if current is None and inspect(connection).has_table("claims"):
+            raise SchemaError(
+                "the database has coord tables but no migration record; it was not created by "
+                "coord-server. Point COORD_DATABASE_PATH at a new file."
+            )
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return head
