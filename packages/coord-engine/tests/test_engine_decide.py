@@ -101,8 +101,12 @@ def test_exclusive_against_exclusive_conflicts(
     assert decision.blocking_claim_ids == ("h1",)
 
 
-def test_disjoint_patterns_never_interact() -> None:
-    decision = run(ask(item("src/auth_v2/x")), held("src/auth/**"))
+@pytest.mark.parametrize(
+    ("holder_pattern", "requested_pattern"),
+    [("src/auth/**", "src/auth_v2/x"), ("src/*.md", "src/a.ts"), ("lib/**", "src/a.ts")],
+)
+def test_disjoint_patterns_never_interact(holder_pattern: str, requested_pattern: str) -> None:
+    decision = run(ask(item(requested_pattern)), held(holder_pattern))
     assert decision.granted
     (grant,) = decision.grants
     assert grant.coexisting == ()

@@ -113,11 +113,14 @@ def test_repo_indexes_move_and_remove_keys() -> None:
     indexes: RepoIndexes[str] = RepoIndexes()
     indexes.add("acme/web", "c1", "src/a.ts")
     indexes.add("acme/api", "c1", "src/a.ts")
+    indexes.add("acme/api", "c2", "src/*")
     assert indexes.candidates("acme/web", "src/a.ts") == set()
-    assert indexes.candidates("acme/api", "src/a.ts") == {"c1"}
+    assert indexes.candidates("acme/api", "src/a.ts") == {"c1", "c2"}
     indexes.remove("c1")
     indexes.remove("c1")
     assert "c1" not in indexes
+    assert indexes.candidates("acme/api", "src/a.ts") == {"c2"}
+    indexes.remove("c2")
     assert len(indexes) == 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from coord_engine.owners import (
     PERMANENT_MARKER,
     Area,
@@ -85,7 +86,11 @@ def test_severity_defaults_to_soft_and_owners_to_none() -> None:
         ("# coord-managed=permanent", None, True),
         ("# auto-promoted=2026-11-20 coord-managed=permanent", date(2026, 11, 20), True),
         ("# coord-managed=permanent  # auto-promoted=2026-01-02", date(2026, 1, 2), True),
-        ("# auto-promoted=2026-11-20; pinned by ops: coord-managed=permanent", date(2026, 11, 20), True),
+        (
+            "# auto-promoted=2026-11-20; pinned by ops: coord-managed=permanent",
+            date(2026, 11, 20),
+            True,
+        ),
         ("# lockfile, everyone touches it", None, False),
         ("# not-auto-promoted=2026-11-20", None, False),
         ("", None, False),
@@ -113,7 +118,9 @@ def test_a_marker_on_another_line_does_not_apply() -> None:
 
 
 def test_a_hash_inside_a_pattern_is_not_a_comment() -> None:
-    text = 'shared_files:\n  - "a #auto-promoted=2026-01-01"\n  - b#c   # auto-promoted=2026-02-03\n'
+    text = (
+        'shared_files:\n  - "a #auto-promoted=2026-01-01"\n  - b#c   # auto-promoted=2026-02-03\n'
+    )
     assert parse_owners(text).shared_files == (
         SharedFileEntry("a #auto-promoted=2026-01-01"),
         SharedFileEntry("b#c", date(2026, 2, 3)),
@@ -251,7 +258,8 @@ def test_entries_are_found_by_canonical_pattern() -> None:
             "areas:\n  auth:\n    owners: [alex]\n",
             3,
             OwnersRule.REQUIRED,
-            'line 3: areas.auth needs at least one pattern under paths, e.g. paths: ["src/auth/**"]',
+            "line 3: areas.auth needs at least one pattern under paths, "
+            'e.g. paths: ["src/auth/**"]',
         ),
         (
             "modules:\n  auth:\n    paths: []\n",
@@ -275,7 +283,8 @@ def test_entries_are_found_by_canonical_pattern() -> None:
             "areas:\n  auth:\n    paths: [a]\n    owners: [alex, 42]\n",
             4,
             OwnersRule.TYPE,
-            "areas.auth.owners[1] must be a non-empty string, got a number (42); write it in quotes",
+            "areas.auth.owners[1] must be a non-empty string, got a number (42); "
+            "write it in quotes",
         ),
         (
             "areas:\n  auth:\n    paths:\n      - src/auth\n      - ../secrets\n",
@@ -386,6 +395,18 @@ def test_entries_are_found_by_canonical_pattern() -> None:
             "the alias *base repeats another part of the document",
         ),
         (
+            "areas:\n  - auth\n",
+            2,
+            OwnersRule.TYPE,
+            "areas must be a mapping of names, got a list",
+        ),
+        (
+            "suggested_splits:\n  - {pattern: a, suggested_at: 12}\n",
+            2,
+            OwnersRule.TIMESTAMP,
+            'must be an ISO-8601 time such as "2026-11-20T10:00:00Z", got a number (12)',
+        ),
+        (
             "shared_files:\n  - yes\n",
             2,
             OwnersRule.TYPE,
@@ -402,6 +423,12 @@ def test_invalid_documents_are_refused_with_line_and_rule(
     assert caught.value.rule is rule
     assert message in str(caught.value)
     assert str(caught.value).startswith(f"line {line}: ")
+
+
+def test_characters_yaml_forbids_are_a_syntax_error() -> None:
+    with pytest.raises(OwnersError, match="not valid YAML") as caught:
+        parse_owners("shared_files:\n  - a\x07b\n")
+    assert caught.value.rule is OwnersRule.SYNTAX
 
 
 def test_owners_error_is_a_value_error_with_the_message() -> None:

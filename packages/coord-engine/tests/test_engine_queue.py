@@ -7,8 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coord_engine.claims import ActiveClaim, ClaimItem, ClaimRequest, Policy, QueuePolicy
+from coord_engine.decide import decide
 from coord_engine.index import RepoIndexes
 from coord_engine.queue import (
     PENDING_ID_PREFIX,
@@ -17,6 +20,7 @@ from coord_engine.queue import (
     effective_urgency,
     order_waiters,
     pending_claim_id,
+    pending_claims,
     select_grants,
 )
 from coord_protocol.vocab import ClaimType, Severity, Urgency
@@ -336,3 +340,65 @@ def test_fair_order_feeds_selection() -> None:
     fair = order_waiters(entries, NOW, qpolicy, grants_so_far=3)
     assert granted_ids(by_rank, Lookup()) == ["new-high"]
     assert granted_ids(fair, Lookup()) == ["old-low"]
+
+
+# --- selection invariants on generated queues ------------------------------------------------
+
+_queue_patterns = st.sampled_from(
+    ["src/a.ts", "src/b.ts", "src/*.ts", "src/**", "lib/x.py", "*.md"]
+)
+_queue_items = st.builds(
+    ClaimItem,
+    type=st.sampled_from([ClaimType.FILE, ClaimType.MODULE, ClaimType.SHARED_FILE]),
+    pattern=_queue_patterns,
+    symbols=st.one_of(st.none(), st.sampled_from([("f",), ("g",), ("C",), ("C::m",)])),
+)
+
+
+@st.composite
+def _queues(draw: st.DrawFn) -> tuple[list[QueueEntry], list[ActiveClaim]]:
+    entries = [
+        waiter(
+            f"q{n}",
+            NORMAL,
+            100 - n,
+            *draw(st.lists(_queue_items, min_size=1, max_size=2)),
+            engineer=draw(st.sampled_from(["ann", "ben", "cat", "dan"])),
+            repo=draw(st.sampled_from([None, None, "acme/web"])),
+        )
+        for n in range(draw(st.integers(0, 7)))
+    ]
+    patterns = draw(st.lists(_queue_patterns, max_size=2))
+    return entries, [holder(pattern, f"h{n}") for n, pattern in enumerate(patterns)]
+
+
+def _would_hold(entry: QueueEntry) -> tuple[ActiveClaim, ...]:
+    return pending_claims(entry, decide(entry.request, (), Policy(), NOW))
+
+
+def _blocks(entry: QueueEntry, claims: Iterable[ActiveClaim]) -> bool:
+    return not decide(entry.request, claims, Policy(), NOW).granted
+
+
+@settings(max_examples=200, deadline=None)
+@given(_queues())
+def test_selection_never_grants_contending_waiters_nor_overtakes(
+    queue: tuple[list[QueueEntry], list[ActiveClaim]],
+) -> None:
+    entries, holders = queue
+    chosen = {
+        entry.queue_id for entry, _ in select_grants(entries, lambda _: holders, Policy(), NOW)
+    }
+    passed_over: list[QueueEntry] = []
+    held: list[ActiveClaim] = list(holders)
+    for entry in entries:
+        behind = any(
+            _blocks(entry, _would_hold(earlier)) or _blocks(earlier, _would_hold(entry))
+            for earlier in passed_over
+        )
+        grantable = not behind and not _blocks(entry, held)
+        assert (entry.queue_id in chosen) is grantable
+        if grantable:
+            held.extend(_would_hold(entry))
+        else:
+            passed_over.append(entry)

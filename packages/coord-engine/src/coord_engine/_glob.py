@@ -115,6 +115,7 @@ def parse_segment(text: str) -> Segment:
     index = 0
     while index < len(text):
         char = text[index]
+        token: Token
         if char == "[":
             token, index = _parse_class(text, index)
         else:
@@ -160,7 +161,7 @@ def _parse_class(text: str, start: int) -> tuple[CharClass, int]:
 
 
 def _class_members(body: str) -> CharSet:
-    """Members of a class body: single characters and `a-z` ranges (a `-` at either end is literal)."""
+    """Members of a class body: characters and `a-z` ranges; a `-` at either end is a member."""
     ranges: list[tuple[str, str]] = []
     index = 0
     while index < len(body):

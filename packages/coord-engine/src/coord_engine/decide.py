@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 
 from coord_engine.claims import MAX_TTL_HOURS, ActiveClaim, ClaimItem, ClaimRequest, Policy
 from coord_engine.overlap import covers, overlap_witness, overlaps
@@ -134,7 +135,8 @@ def decide(
     """Grant `request` against `candidates` (a superset of the claims it could overlap).
 
     Candidates outside the request's repo bucket, held by the same engineer or session, or
-    expired at `now` are ignored. The batch is all-or-nothing (SPEC §4.2).
+    expired at `now` are ignored. The batch is all-or-nothing (SPEC §4.2). Raises
+    `PatternError`, `SymbolPathError` or `ValueError` (lifetime out of range) on invalid input.
     """
     _check_ttl(request.ttl_hours)
     items = prepare_items(request.items)
@@ -182,6 +184,11 @@ def severity_for(pattern: str, policy: Policy) -> Severity:
     return Severity.SOFT
 
 
+# Items repeat across requests (retries, queue re-checks, hooks asking about the same files), and
+# normalisation parses every segment: memoising it keeps it off decide()'s hot path.
+_normalized_pattern = lru_cache(maxsize=16384)(normalize_pattern)
+
+
 class _Relation(Enum):
     CONFLICT = "conflict"
     COEXIST = "coexist"
@@ -213,7 +220,7 @@ def _canonical(raw: ClaimItem) -> ClaimItem:
             )
         symbols = normalize_symbols(raw.symbols)
     narrowable = raw.type is ClaimType.FILE and raw.narrowable is not False
-    return ClaimItem(raw.type, normalize_pattern(raw.pattern), symbols, narrowable)
+    return ClaimItem(raw.type, _normalized_pattern(raw.pattern), symbols, narrowable)
 
 
 def _adversaries(

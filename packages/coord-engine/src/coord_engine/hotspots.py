@@ -13,11 +13,12 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from coord_engine.overlap import covers
 from coord_engine.owners import SharedFileEntry
+from coord_protocol.timestamps import as_utc
 from coord_protocol.vocab import EventType, SuggestedAction
 
 _WILDCARDS: Final = frozenset("*?[")
@@ -125,7 +126,7 @@ def _hotspot(
         pattern=pattern,
         attempts=len(group),
         distinct_attempters=distinct,
-        last_attempt=max(_utc(attempt.at) for attempt in group),
+        last_attempt=max(as_utc(attempt.at) for attempt in group),
         suggested_action=suggest_action(len(group), distinct, thresholds),
     )
 
@@ -181,7 +182,7 @@ def demote_due(
     """
     if threshold <= 0:
         return ()
-    now = _utc(now)
+    now = as_utc(now)
     quiet_since = now - timedelta(days=demote_window_days)
     promote_window = timedelta(days=promote_window_days)
     times = _times_by_pattern(attempts, since=quiet_since - promote_window, now=now)
@@ -203,7 +204,7 @@ def _times_by_pattern(
 ) -> dict[str, list[datetime]]:
     times: defaultdict[str, list[datetime]] = defaultdict(list)
     for attempt in attempts:
-        at = min(_utc(attempt.at), now)
+        at = min(as_utc(attempt.at), now)
         if at > since:
             times[attempt.pattern].append(at)
     return times
@@ -236,11 +237,11 @@ def auto_resolution_series(
     Every repo with at least one such event in that span gets one row per day, zero days
     included, so a heatmap can draw the series as it comes; rows are ordered by repo, then day.
     """
-    today = _utc(now).date()
+    today = as_utc(now).date()
     first_day = today - timedelta(days=days - 1)
     counts: Counter[tuple[str | None, dt.date, EventType]] = Counter()
     for event in events:
-        day = _utc(event.at).date()
+        day = as_utc(event.at).date()
         if event.event_type in _RESOLUTIONS and first_day <= day <= today:
             counts[event.repo, day, event.event_type] += 1
     repos = sorted({repo for repo, _, _ in counts}, key=lambda repo: repo or "")
@@ -266,9 +267,5 @@ def _resolution_day(
 
 
 def _within(attempts: Iterable[BlockedAttempt], now: datetime, days: int) -> list[BlockedAttempt]:
-    since = _utc(now) - timedelta(days=days)
-    return [attempt for attempt in attempts if _utc(attempt.at) > since]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    since = as_utc(now) - timedelta(days=days)
+    return [attempt for attempt in attempts if as_utc(attempt.at) > since]

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from coord_engine._charset import CharSet
 from coord_engine._compiled import glob_of
-from coord_engine._glob import STAR, AnyChar, AnyRun, CharClass, Glob, Literal, Segment, Token
+from coord_engine._glob import STAR, AnyChar, AnyRun, Glob, Literal, Segment, Token
 
 _SEGMENT = r"(?!\.\.?(?:/|\Z))[^/\x00-\x1f\x7f-\x9f]+"
 _REPO_PATH = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
 
@@ -18,6 +18,7 @@ import yaml
 
 from coord_engine.overlap import overlaps
 from coord_engine.patterns import PatternError, normalize_pattern
+from coord_protocol.timestamps import as_utc
 from coord_protocol.vocab import Severity
 
 AUTO_PROMOTED: Final = "auto-promoted"
@@ -339,7 +340,7 @@ def _timestamp(pair: _Pair | None, where: str) -> datetime | None:
         except ValueError:
             pass
         else:
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            return as_utc(parsed)
     raise _error(
         node,
         OwnersRule.TIMESTAMP,

@@ -29,7 +29,7 @@ from coord_engine.owners import (
     parse_owners,
 )
 from coord_engine.patterns import literal_prefix, normalize_pattern
-from coord_protocol import format_utc
+from coord_protocol.timestamps import format_utc
 
 SHARED_FILES: Final = "shared_files"
 SUGGESTED_SPLITS: Final = "suggested_splits"
@@ -67,13 +67,13 @@ def promote_shared_file(
 
 def promote_split(text: str, pattern: str, *, now: datetime, note: str | None = None) -> str:
     """Add a `suggested_splits` entry `{pattern, suggested_at, note}`; unchanged if one exists."""
+    if now.tzinfo is None:
+        raise OwnersEditError("promote_split needs a timezone-aware `now`; pass a UTC datetime")
     canonical = _checked_pattern(pattern)
     cleaned = _clean_note(note)
     before = parse_owners(text)
     if before.split_entry(canonical) is not None:
         return text
-    if now.tzinfo is None:
-        raise OwnersEditError("promote_split needs a timezone-aware `now`; pass a UTC datetime")
     stamp = now.astimezone(UTC).replace(microsecond=0)
     fields = [f"pattern: {quote_scalar(canonical)}", f'suggested_at: "{format_utc(stamp)}"']
     if cleaned is not None:
@@ -131,10 +131,10 @@ def _escaped(char: str) -> str:
 
 
 def _checked_pattern(pattern: str) -> str:
+    # normalize_pattern refuses control characters too; line separators are checked here as
+    # well, because this text goes straight into a YAML document.
     _refuse_control_characters(pattern)
-    canonical = normalize_pattern(pattern)
-    _refuse_control_characters(canonical)
-    return canonical
+    return normalize_pattern(pattern)
 
 
 def _refuse_control_characters(pattern: str) -> None:
@@ -204,10 +204,12 @@ def _section(root: yaml.MappingNode | None, name: str) -> tuple[yaml.Node, yaml.
 
 
 def _shared_items(text: str) -> dict[str, yaml.Node]:
+    """The `shared_files` item nodes by canonical pattern; callers know the section is a list."""
     found = _section(_root(text), SHARED_FILES)
-    if found is None or not isinstance(found[1], yaml.SequenceNode):
-        return {}
-    return {normalize_pattern(node.value): node for node in found[1].value}
+    assert found is not None
+    items = found[1]
+    assert isinstance(items, yaml.SequenceNode)
+    return {normalize_pattern(node.value): node for node in items.value}
 
 
 def _entry_span(text: str, node: yaml.Node) -> tuple[int, int]:
@@ -287,8 +289,8 @@ def _append_to_flow(
     gaps = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
     if not all(_FLOW_GAP.fullmatch(gap) for gap in gaps) or any("\n" in s for s in sources):
         raise OwnersEditError(
-            f"line {key.start_mark.line + 1}: {key.value} is a flow list spanning lines or with "
-            "comments inside; rewrite it as a block list, one '- entry' per line, and retry"
+            f"line {key.start_mark.line + 1}: {key.value} is a flow list with comments or "
+            "multi-line items inside; rewrite it as a block list, one '- entry' per line, and retry"
         )
     text = _cut(text, value.start_mark.index, value.end_mark.index)
     lines = [f"{indent}- {source}" for source in sources] + [indent + item]

@@ -100,14 +100,16 @@ def _check_canonical(raw: str, canonical: str, segments: list[str]) -> None:
             raw,
             "negation",
             "a leading '!' negates a pattern, and claims cannot be negated",
-            "claim what you need; to name a file that starts with '!', write '**/!name'",
+            "claim the paths you need; for a file whose name starts with '!', write '/!name'"
+            " (at the root) or '**/!name' (at any depth)",
         )
     if canonical[0] == "#":
         raise _reject(
             raw,
             "comment",
             "a leading '#' makes a gitignore comment that matches nothing",
-            "to name a file that starts with '#', write '**/#name' or '[#]name'",
+            "for a file whose name starts with '#', write '/#name' (at the root) or '**/#name'"
+            " (at any depth)",
         )
     if len(canonical) > MAX_PATTERN_CHARS:
         raise _too_long(raw, len(canonical))

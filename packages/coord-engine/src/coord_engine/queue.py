@@ -9,7 +9,12 @@ How boost and decay combine: decay lowers the *declared* urgency one level per
 `decay_seconds` of waiting, never below `low`; the age boost then adds one level once the entry has
 waited `age_boost_seconds`, capped at `blocking`. Decay thus stops stale urgency from outranking
 fresh work, while the boost still guarantees that an old waiter climbs above new `low` and `normal`
-traffic (an entry that waited past the boost never ranks below `normal`).
+traffic (an entry that waited past the boost never ranks below `normal`). The boost applies from
+the instant the wait reaches `age_boost_seconds`; a wait that looks negative (clock skew between
+replicas) counts as zero.
+
+Fairness counts grants "for a scope": the caller passes its own counter as `grants_so_far` (per
+repo, or per blocking claim, as the server keeps it) and advances it by the number of grants made.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from datetime import datetime
 
 from coord_engine.claims import ActiveClaim, ClaimRequest, Policy, QueuePolicy
 from coord_engine.decide import Decision, decide
+from coord_engine.index import RepoIndexes
 from coord_protocol.vocab import Urgency
 
 CandidateLookup = Callable[[ClaimRequest], Iterable[ActiveClaim]]
@@ -92,14 +98,17 @@ def select_grants(
     claims granted earlier in this pass (given ids from `pending_claim_id`). A waiter that contends
     with an earlier waiter still blocked stays queued behind it, so one release can serve several
     waiters with disjoint scopes while overlapping ones keep their order.
+
+    Store the grants in the order returned; a later decision may name an earlier one's pending
+    id in `coexists_with` (see `pending_claim_id`), which the caller swaps for the stored id.
     """
     selected: list[tuple[QueueEntry, Decision]] = []
     planned: list[ActiveClaim] = []
-    still_waiting: list[_Waiter] = []
+    still_waiting = _WaitingLine()
     for entry in ordered_waiters:
         waiter = _Waiter(entry, _wanted_claims(entry, policy, now))
-        if any(_contend(waiter, earlier, policy, now) for earlier in still_waiting):
-            still_waiting.append(waiter)
+        if still_waiting.holds_back(waiter, policy, now):
+            still_waiting.add(waiter)
             continue
         candidates = [*active_claims_lookup(entry.request), *planned]
         decision = decide(entry.request, candidates, policy, now)
@@ -107,7 +116,7 @@ def select_grants(
             selected.append((entry, decision))
             planned.extend(pending_claims(entry, decision))
         else:
-            still_waiting.append(waiter)
+            still_waiting.add(waiter)
     return selected
 
 
@@ -130,6 +139,34 @@ class _Waiter:
 
     entry: QueueEntry
     claims: tuple[ActiveClaim, ...]
+
+
+class _WaitingLine:
+    """Waiters passed over so far in a selection, indexed by the claims they would hold.
+
+    A newcomer is compared exactly only with the waiters whose scopes the index says it could
+    touch, so a long queue of unrelated blocked waiters costs little per newcomer.
+    """
+
+    __slots__ = ("_index", "_waiters")
+
+    def __init__(self) -> None:
+        self._waiters: list[_Waiter] = []
+        self._index: RepoIndexes[tuple[int, int]] = RepoIndexes()
+
+    def add(self, waiter: _Waiter) -> None:
+        """Put `waiter` at the end of the line."""
+        position = len(self._waiters)
+        self._waiters.append(waiter)
+        for item_index, claim in enumerate(waiter.claims):
+            self._index.add(claim.repo, (position, item_index), claim.pattern)
+
+    def holds_back(self, waiter: _Waiter, policy: Policy, now: datetime) -> bool:
+        """True when some waiter already in line contends with `waiter`."""
+        patterns = [claim.pattern for claim in waiter.claims]
+        keys = self._index.union_candidates(waiter.entry.request.repo, patterns)
+        positions = sorted({position for position, _ in keys})
+        return any(_contend(waiter, self._waiters[p], policy, now) for p in positions)
 
 
 def _arrival(entry: QueueEntry) -> tuple[datetime, int]:
@@ -156,7 +193,5 @@ def _wanted_claims(entry: QueueEntry, policy: Policy, now: datetime) -> tuple[Ac
 
 def _contend(later: _Waiter, earlier: _Waiter, policy: Policy, now: datetime) -> bool:
     """True when either waiter, once granted, would block the other."""
-    if later.entry.request.repo != earlier.entry.request.repo:
-        return False
     blocks_later = not decide(later.entry.request, earlier.claims, policy, now).granted
     return blocks_later or not decide(earlier.entry.request, later.claims, policy, now).granted

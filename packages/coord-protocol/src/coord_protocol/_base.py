@@ -1,24 +1,15 @@
 """Base classes and field types shared by every wire model."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-
-def _as_utc(moment: datetime) -> datetime:
-    # Naive datetimes on the wire are taken as UTC: every coord timestamp is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def format_utc(moment: datetime) -> str:
-    """ISO-8601 in UTC with a `Z`, as every timestamp on the wire is written."""
-    return _as_utc(moment).isoformat().replace("+00:00", "Z")
-
+from coord_protocol.timestamps import as_utc, format_utc
 
 UtcDatetime = Annotated[
     datetime,
-    AfterValidator(_as_utc),
+    AfterValidator(as_utc),
     PlainSerializer(format_utc, return_type=str, when_used="json"),
 ]
 """A timestamp that is always UTC and serialises as `2026-11-24T10:00:00Z`."""

@@ -10,7 +10,7 @@ import uvicorn
 
 from coord_server.app import create_app
 from coord_server.settings import Settings, SettingsError, load_settings
-from coord_server.storage import InstanceLockError, SchemaError
+from coord_server.storage import InstanceLock, InstanceLockError, SchemaError
 
 
 class _JsonFormatter(logging.Formatter):
@@ -36,6 +36,20 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
+def _take_instance_lock(settings: Settings) -> InstanceLock | None:
+    """The database's instance lock, taken before uvicorn starts (None when not wanted).
+
+    Taken in the app's lifespan instead, a refusal would reach the operator as a uvicorn
+    traceback; here it is one line on stderr.
+    """
+    if settings.database_backend != "sqlite" or settings.disable_instance_lock:
+        return None
+    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = InstanceLock(settings.database_path)
+    lock.acquire()
+    return lock
+
+
 def main() -> None:
     """Start the server, or explain on stderr why it cannot start (exit 2)."""
     try:
@@ -44,6 +58,13 @@ def main() -> None:
         sys.stderr.write(f"coord-api: {exc}\n")
         raise SystemExit(2) from None
     _configure_logging(settings)
+    try:
+        lock = _take_instance_lock(settings)
+    except InstanceLockError as exc:
+        sys.stderr.write(f"coord-api: {exc}\n")
+        raise SystemExit(2) from None
+    if lock is not None:  # held until the process exits; the app must not take it again
+        settings = settings.model_copy(update={"disable_instance_lock": True})
     app = create_app(settings)
     config = uvicorn.Config(
         app,

@@ -20,6 +20,7 @@ are worth asking about, so its answers are the engine's.
 from __future__ import annotations
 
 import heapq
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -66,14 +67,17 @@ class TrackedFiles:
         index = _build_index(self._paths)
         self._files, self._dirs, self._names = index.files, index.dirs, index.names
         self._lower_entries = _lowered([*self._files, *self._dirs])
-        self._lower_names = _lowered(self._names)
+        self._lower_names = _lowered(list(self._names))
 
     def count_matches(self, pattern: str, limit: int) -> int:
         """The number of tracked files `pattern` matches, or `limit + 1` when there are more.
 
         Counting stops as soon as the answer is known to exceed `limit`.
         """
-        return _size(_cut(self._matching_spans(pattern), limit + 1))
+        candidates = self._candidates(pattern)
+        if candidates.exact and candidates.looked_up:
+            return min(_size(candidates.spans), limit + 1)
+        return self.count_union([pattern], limit)
 
     def matching(self, pattern: str, limit: int = 50) -> list[str]:
         """The first `limit` tracked files `pattern` matches, in sorted order."""
@@ -102,10 +106,7 @@ class TrackedFiles:
 
     def has_match(self, pattern: str) -> bool:
         """True when `pattern` matches at least one tracked file."""
-        name_pattern = _as_name_pattern(pattern)
-        if name_pattern is not None and not _is_literal(name_pattern) and _by_name(name_pattern):
-            return any(matches(name_pattern, name) for name in self._names)
-        return next(iter(self._matching_spans(pattern)), None) is not None
+        return next(self._unordered_spans(pattern), None) is not None
 
     def did_you_mean(self, pattern: str) -> str | None:
         """A tracked spelling of `pattern` differing only in letter case, or None.
@@ -134,19 +135,22 @@ class TrackedFiles:
 
     def count_union(self, patterns: Iterable[str], limit: int) -> int:
         """The number of tracked files matched by any of `patterns`, or `limit + 1` when more."""
-        spans: list[Span] = []
-        counted = merged_length = 0
+        counter = _SpanCounter(limit)
         for pattern in patterns:
-            found = list(_cut(self._matching_spans(pattern), limit + 1))
-            spans += found
-            counted += _size(found)
-            # Merging only when the list has doubled keeps a long batch linear overall.
-            if counted > limit and len(spans) >= 2 * merged_length:
-                spans = _merged(spans)
-                counted, merged_length = _size(spans), len(spans)
-                if counted > limit:
-                    return limit + 1
-        return min(_size(_merged(spans)), limit + 1)
+            if any(counter.passes_limit(span) for span in self._unordered_spans(pattern)):
+                break
+        return counter.count()
+
+    def _unordered_spans(self, pattern: str) -> Iterator[Span]:
+        """Spans of exactly the paths `pattern` matches, possibly overlapping, in any order.
+
+        For a single-segment glob they come name by name as the names are tested, so a caller
+        that needs only a few matches stops the scan of the names early.
+        """
+        name_pattern = _as_name_pattern(pattern)
+        if name_pattern is not None and not _is_literal(name_pattern) and _by_name(name_pattern):
+            return (span for spans in self._named(name_pattern) for span in spans)
+        return self._matching_spans(pattern)
 
     def _matching_spans(self, pattern: str) -> Iterator[Span]:
         """Sorted, disjoint spans of exactly the paths `pattern` matches."""
@@ -169,8 +173,7 @@ class TrackedFiles:
             return _Candidates((span,), exact=True, looked_up=True) if span else _NOTHING
         prefix = literal_prefix(pattern) or ()
         if not prefix:
-            everything = body == GLOBSTAR
-            return _Candidates(((0, self.total),), exact=everything, looked_up=everything)
+            return self._every_path(exact=body == GLOBSTAR)
         directory = "/".join(prefix)
         span = self._dirs.get(directory)
         if span is None:
@@ -181,10 +184,18 @@ class TrackedFiles:
         if _is_literal(name_pattern):
             return _Candidates(self._names.get(name_pattern, ()), exact=True, looked_up=True)
         if not _by_name(name_pattern):
-            return _Candidates(((0, self.total),), exact=False, looked_up=False)
+            return self._every_path(exact=False)
         # The names are tested when the spans are first read, not when the plan is made.
-        named = (spans for name, spans in self._names.items() if matches(name_pattern, name))
-        return _Candidates(_union(named), exact=True, looked_up=False)
+        return _Candidates(_union(self._named(name_pattern)), exact=True, looked_up=False)
+
+    def _named(self, name_pattern: str) -> Iterator[Sequence[Span]]:
+        """The spans of each entry name `name_pattern` matches, tested lazily."""
+        return (spans for name, spans in self._names.items() if matches(name_pattern, name))
+
+    def _every_path(self, exact: bool) -> _Candidates:
+        """Every path: the answer for `**` (exact), else what a pattern tests without a prefix."""
+        spans = ((0, self.total),) if self.total else ()
+        return _Candidates(spans, exact=exact, looked_up=exact)
 
     def _entry_span(self, path: str) -> Span | None:
         position = self._files.get(path)
@@ -236,28 +247,33 @@ class _Index:
 
 def _build_index(paths: Sequence[str]) -> _Index:
     """One pass over the sorted paths; a directory's span closes at the first path outside it."""
-    files: dict[str, int] = {}
     dirs: dict[str, Span] = {}
-    names: dict[str, list[Span]] = {}
+    names: defaultdict[str, list[Span]] = defaultdict(list)
     open_dirs: list[tuple[str, str, int]] = []  # (name, path, first index), outermost first
+    previous_parent: str | None = None
     for position, path in enumerate(paths):
-        parts = path.split("/")
-        depth = _shared_depth(open_dirs, parts)
-        _close_dirs(open_dirs, depth, position, dirs, names)
-        for name in parts[depth:-1]:
-            parent = open_dirs[-1][1] + "/" if open_dirs else ""
-            open_dirs.append((name, parent + name, position))
-        files[path] = position
-        names.setdefault(parts[-1], []).append((position, position + 1))
+        parent, _, name = path.rpartition("/")
+        if parent != previous_parent:  # siblings, the common case, share all the work below
+            parts = parent.split("/") if parent else []
+            depth = _shared_depth(open_dirs, parts)
+            _close_dirs(open_dirs, depth, position, dirs, names)
+            for part in parts[depth:]:
+                above = open_dirs[-1][1] + "/" if open_dirs else ""
+                open_dirs.append((part, above + part, position))
+            previous_parent = parent
+        names[name].append((position, position + 1))
     _close_dirs(open_dirs, 0, len(paths), dirs, names)
     # A directory's span is recorded when it closes, after the files inside it: sort them.
-    merged = {name: spans if len(spans) == 1 else _merged(spans) for name, spans in names.items()}
+    merged: dict[str, Sequence[Span]] = {
+        name: spans if len(spans) == 1 else _merged(spans) for name, spans in names.items()
+    }
+    files = {path: position for position, path in enumerate(paths)}
     return _Index(files, dirs, merged)
 
 
 def _shared_depth(open_dirs: list[tuple[str, str, int]], parts: list[str]) -> int:
     depth = 0
-    limit = min(len(open_dirs), len(parts) - 1)
+    limit = min(len(open_dirs), len(parts))
     while depth < limit and open_dirs[depth][0] == parts[depth]:
         depth += 1
     return depth
@@ -268,20 +284,17 @@ def _close_dirs(
     keep: int,
     end: int,
     dirs: dict[str, Span],
-    names: dict[str, list[Span]],
+    names: defaultdict[str, list[Span]],
 ) -> None:
     while len(open_dirs) > keep:
         name, path, start = open_dirs.pop()
         dirs[path] = (start, end)
-        names.setdefault(name, []).append((start, end))
+        names[name].append((start, end))
 
 
-def _lowered(spellings: Iterable[str]) -> dict[str, str]:
-    """Lower-cased spelling -> the first real spelling (sorted order makes the choice stable)."""
-    lowered: dict[str, str] = {}
-    for spelling in sorted(spellings):
-        lowered.setdefault(spelling.lower(), spelling)
-    return lowered
+def _lowered(spellings: Sequence[str]) -> dict[str, str]:
+    """Lower-cased spelling -> its first spelling in `spellings` (so the choice is stable)."""
+    return {spelling.lower(): spelling for spelling in reversed(spellings)}
 
 
 def _is_literal(pattern: str) -> bool:
@@ -297,14 +310,34 @@ def _size(spans: Iterable[Span]) -> int:
     return sum(end - start for start, end in spans)
 
 
-def _cut(spans: Iterable[Span], most: int) -> Iterator[Span]:
-    """The leading part of `spans` holding `most` indices (all of them when fewer)."""
-    left = most
-    for start, end in spans:
-        if left <= 0:
-            return
-        yield (start, min(end, start + left))
-        left -= end - start
+class _SpanCounter:
+    """Counts the indices covered by spans that may overlap, up to one past `limit`.
+
+    Overlaps are merged away only once the running total passes the limit, and only when the
+    list has doubled since the last merge, so a long input costs linear time overall.
+    """
+
+    __slots__ = ("_counted", "_limit", "_merged_length", "_spans")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._spans: list[Span] = []
+        self._counted = 0
+        self._merged_length = 0
+
+    def passes_limit(self, span: Span) -> bool:
+        """Add `span`; True once more than `limit` indices are known to be covered."""
+        self._spans.append(span)
+        self._counted += span[1] - span[0]
+        if self._counted <= self._limit or len(self._spans) < 2 * self._merged_length:
+            return False
+        self._spans = _merged(self._spans)
+        self._counted, self._merged_length = _size(self._spans), len(self._spans)
+        return self._counted > self._limit
+
+    def count(self) -> int:
+        """Indices covered, or `limit + 1` when more."""
+        return min(_size(_merged(self._spans)), self._limit + 1)
 
 
 def _merged(spans: list[Span]) -> list[Span]:
@@ -315,7 +348,9 @@ def _union(sorted_lists: Iterable[Sequence[Span]]) -> Iterator[Span]:
     """Sorted, disjoint spans covering every span of several lists each sorted by start."""
     current: Span | None = None
     for start, end in heapq.merge(*sorted_lists):
-        if current is not None and start <= current[1]:
+        # Only overlapping spans are joined: joining adjacent ones too would read the whole
+        # input before the first span comes out, and callers often need only the first few.
+        if current is not None and start < current[1]:
             current = (current[0], max(current[1], end))
             continue
         if current is not None:

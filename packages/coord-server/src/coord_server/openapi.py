@@ -75,6 +75,7 @@ OPERATIONS = (
               {200: ReleaseResponse}, query=("repo",), tags=("sessions",)),
     Operation("GET", "/requests", "The claim queue (`queued=true`).", {200: QueueList},
               query=("queued", "engineer", "repo"), tags=("queue",)),
+    Operation("GET", "/openapi.json", "This document.", {200: None}, public=True, tags=SERVICE),
     Operation("DELETE", "/requests/{queue_id}", "Cancel a waiting queue entry.",
               {200: CancelQueueResponse}, tags=("queue",)),
 )  # fmt: skip

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 HINT_LIMIT = 50
 """How many existing paths a refusal lists (SPEC §5)."""
 
+_NAME_ONLY_WEIGHT = 0.9
+
 
 def enclosing_symbol(table: SymbolTable, start_line: int, end_line: int) -> str | None:
     """The path of the innermost declaration containing lines `start_line..end_line`.
@@ -68,4 +70,5 @@ def _similarity(path: str, name: str) -> float:
     last = path.rpartition(SEPARATOR)[2].lower()
     wanted_last = name.rpartition(SEPARATOR)[2].lower()
     tail = difflib.SequenceMatcher(None, last, wanted_last).ratio()
-    return max(whole, tail)
+    # The name alone is a strong clue (a forgotten parent) but weaker than the whole path.
+    return max(whole, tail * _NAME_ONLY_WEIGHT)

@@ -7,7 +7,7 @@ matches what a symbol claim covers (SPEC §5: named declarations, not their loca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,65 +58,66 @@ class _Scope:
 
 def collect_symbols(root: Node, rules: LanguageRules) -> list[Symbol]:
     """Every declaration under `root`, ordered by start line with parents before children."""
-    symbols: list[tuple[int, Symbol]] = []
+    walk = _Walk(rules)
     # An explicit stack rather than recursion: broken input can nest arbitrarily deep.
-    pending = [_Scope(root, (), in_type=False, leading_row=None)]
-    while pending:
-        scope = pending.pop()
-        for depth, symbol, nested in _scan(scope, rules):
-            if symbol is not None:
-                symbols.append((depth, symbol))
-            if nested is not None:
-                pending.append(nested)
-    symbols.sort(key=lambda item: (item[1].start_line, -item[1].end_line, item[0]))
-    return [symbol for _, symbol in symbols]
+    walk.pending.append(_Scope(root, (), in_type=False, leading_row=None))
+    while walk.pending:
+        walk.scan(walk.pending.pop())
+    walk.found.sort(key=lambda entry: entry[0])
+    return [symbol for _, symbol in walk.found]
 
 
-def _scan(
-    scope: _Scope, rules: LanguageRules
-) -> Iterable[tuple[int, Symbol | None, _Scope | None]]:
-    leading_row = scope.leading_row
-    for child in scope.node.named_children:
-        node_type = child.type
-        if node_type in rules.neutral:
-            continue
-        if node_type in rules.leading:
-            leading_row = _earliest(leading_row, child.start_point.row)
-            continue
-        if node_type in rules.wrappers:
-            start = _earliest(leading_row, child.start_point.row)
-            yield 0, None, _Scope(child, scope.parent, scope.in_type, start)
-        elif node_type in rules.transparent:
-            yield 0, None, _Scope(child, scope.parent, scope.in_type, None)
-        elif (describe := rules.declarations.get(node_type)) is not None:
-            yield from _declare(child, describe(child, scope.in_type), scope, leading_row)
-        leading_row = None
+class _Walk:
+    def __init__(self, rules: LanguageRules) -> None:
+        self.rules = rules
+        self.pending: list[_Scope] = []
+        self.found: list[tuple[tuple[int, int, int], Symbol]] = []
 
+    def scan(self, scope: _Scope) -> None:
+        rules = self.rules
+        leading_row = scope.leading_row
+        for child in scope.node.named_children:
+            node_type = child.type
+            if node_type in rules.neutral:
+                continue
+            if node_type in rules.leading:
+                leading_row = _earliest(leading_row, child.start_point.row)
+                continue
+            if node_type in rules.wrappers:
+                start = _earliest(leading_row, child.start_point.row)
+                self.pending.append(_Scope(child, scope.parent, scope.in_type, start))
+            elif node_type in rules.transparent:
+                self.pending.append(_Scope(child, scope.parent, scope.in_type, None))
+            elif (describe := rules.declarations.get(node_type)) is not None:
+                found = describe(child, scope.in_type)
+                if found is not None:
+                    self.declare(child, found, scope.parent, leading_row)
+            leading_row = None
 
-def _declare(
-    node: Node, found: Found | None, scope: _Scope, leading_row: int | None
-) -> Iterable[tuple[int, Symbol | None, _Scope | None]]:
-    if found is None:
-        return
-    segments = _clean(found.segments)
-    if found.segments and not segments:
-        return
-    path = scope.parent + segments
-    nested = None
-    if found.body is not None:
-        nested = _Scope(found.body, path, found.kind in TYPE_KINDS, None)
-    symbol = None
-    if segments:
-        start_line = _earliest(leading_row, node.start_point.row) + 1
-        symbol = Symbol(SEPARATOR.join(path), found.kind, start_line, _end_line(node, start_line))
-    yield len(path), symbol, nested
+    def declare(
+        self, node: Node, found: Found, parent: tuple[str, ...], leading_row: int | None
+    ) -> None:
+        segments = _clean(found.segments)
+        if found.segments and not segments:
+            return
+        path = parent + segments
+        if found.body is not None:
+            in_type = found.kind in TYPE_KINDS
+            self.pending.append(_Scope(found.body, path, in_type, leading_row=None))
+        if segments:
+            start_line = _earliest(leading_row, node.start_point.row) + 1
+            end_line = _end_line(node, start_line)
+            symbol = Symbol(SEPARATOR.join(path), found.kind, start_line, end_line)
+            self.found.append(((start_line, -end_line, len(path)), symbol))
 
 
 def _clean(segments: tuple[str, ...]) -> tuple[str, ...]:
     # Names come from possibly broken source: drop whitespace, split qualified names.
-    parts = (part for segment in segments for part in segment.split(SEPARATOR))
-    cleaned = tuple("".join(part.split()) for part in parts)
-    return cleaned if all(cleaned) else ()
+    joined = SEPARATOR.join(segments)
+    if " " in joined or not joined.isprintable():
+        joined = "".join(joined.split())
+    parts = tuple(joined.split(SEPARATOR))
+    return parts if all(parts) else ()
 
 
 def _earliest(row: int | None, other: int) -> int:
@@ -124,6 +125,10 @@ def _earliest(row: int | None, other: int) -> int:
 
 
 def _end_line(node: Node, start_line: int) -> int:
-    # A node ending at column 0 stops before that line (a trailing newline is not a line).
     row, column = node.end_point
-    return max(start_line, row + 1 if column > 0 else row)
+    if column == 0 and row > node.start_point.row:
+        # A node ending at column 0 swallowed trailing newlines (Scala 3 indented bodies):
+        # it ends on its last line that holds anything.
+        content = (node.text or b"").rstrip()
+        row = node.start_point.row + content.count(b"\n")
+    return max(start_line, row + 1)

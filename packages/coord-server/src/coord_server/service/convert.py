@@ -29,6 +29,8 @@ def engine_errors() -> Iterator[None]:
         ) from None
     except SymbolPathError as exc:
         raise CoordError(ErrorCode.INVALID_SYMBOL, str(exc)) from None
+    except ValueError as exc:  # the engine's other input errors (e.g. an empty symbol list)
+        raise CoordError(ErrorCode.BAD_REQUEST, str(exc)) from None
 
 
 def engine_request(body: CreateClaimsRequest, engineer: str) -> ClaimRequest:

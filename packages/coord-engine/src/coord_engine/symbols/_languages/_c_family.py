@@ -147,4 +147,6 @@ CPP = LanguageRules(
     },
     transparent=_PREPROCESSOR | {"linkage_specification", "declaration_list"},
     wrappers=frozenset({"template_declaration"}),
+    # `template <typename T>` and its `requires` clause open the declaration that follows.
+    neutral=frozenset({"comment", "template_parameter_list", "requires_clause"}),
 )

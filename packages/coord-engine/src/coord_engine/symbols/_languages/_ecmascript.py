@@ -29,8 +29,12 @@ _ANONYMOUS_DEFAULT = "default"
 
 def _namespace(node: Node, in_type: bool) -> Found:
     name = node.child_by_field_name("name")
-    label = unquote(text(name)) if name is not None and name.type == "string" else text(name)
-    return Found((label,), "namespace", node.child_by_field_name("body"))
+    segments: tuple[str, ...]
+    if name is not None and name.type == "string":
+        segments = (unquote(text(name)),)  # `declare module "pkg/sub"` names a module path
+    else:
+        segments = tuple(text(name).split("."))  # `namespace A.B {}` nests B in A
+    return Found(segments, "namespace", node.child_by_field_name("body"))
 
 
 def _method(node: Node, in_type: bool) -> Found:
@@ -77,12 +81,15 @@ def _first_argument_is_function(call: Node) -> bool:
     return first is not None and first.type in _FUNCTION_VALUES
 
 
-def _default_export(node: Node, in_type: bool) -> Found | None:
-    # `export default function () {}` and `export default class {}` have no name of their own.
-    parent = node.parent
-    if parent is None or parent.type != "export_statement":
-        return None
-    name = field_text(node, "name") or _ANONYMOUS_DEFAULT
+def _expression(node: Node, in_type: bool) -> Found | None:
+    # `export default function () {}` has no name of its own; a named class expression at
+    # statement level is how tree-sitter recovers a class declaration missing its last brace.
+    name = field_text(node, "name")
+    if not name:
+        parent = node.parent
+        if parent is None or parent.type != "export_statement":
+            return None
+        name = _ANONYMOUS_DEFAULT
     if node.type in _CLASS_VALUES:
         return Found((name,), "class", node.child_by_field_name("body"))
     return Found((name,), "function")
@@ -106,10 +113,10 @@ ECMASCRIPT = LanguageRules(
         "public_field_definition": _field,
         "field_definition": _field,
         "variable_declarator": _variable,
-        "class": _default_export,
-        "function_expression": _default_export,
-        "arrow_function": _default_export,
-        "generator_function": _default_export,
+        "class": _expression,
+        "function_expression": _expression,
+        "arrow_function": _expression,
+        "generator_function": _expression,
     },
     transparent=frozenset({"expression_statement", "statement_block", "ERROR"}),
     wrappers=frozenset(

@@ -1,6 +1,7 @@
 """Ruby: modules, classes and methods; `def self.x` and `class << self` methods sit in their class.
 
 `class Billing::Refund` opens `Refund` inside `Billing`, which is also how Ruby spells the path.
+Every `def` is a `method`, at the top level too: Ruby has no other kind of function.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from coord_engine.symbols._nodes import text
-from coord_engine.symbols._rules import function
+from coord_engine.symbols._rules import declaration
 from coord_engine.symbols._walker import Describe, Found, LanguageRules
 
 if TYPE_CHECKING:
@@ -37,8 +38,8 @@ RUBY = LanguageRules(
     declarations={
         "class": _namespace("class"),
         "module": _namespace("module"),
-        "method": function(),
-        "singleton_method": function(),
+        "method": declaration("method"),
+        "singleton_method": declaration("method"),
     },
     transparent=frozenset({"singleton_class", "body_statement", "ERROR"}),
 )

@@ -1,0 +1,130 @@
+"""Starting the servers under test as real processes on free loopback ports, and stopping them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent
+READY_TIMEOUT_SEC = 60.0
+STOP_TIMEOUT_SEC = 10.0
+
+
+class StartError(Exception):
+    """A server did not come up; the message carries the end of its log."""
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A server process that answers on `port`."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def coord_api(scratch: Path, token: str, repo_root: Path) -> Iterator[Running]:
+    """The real `coord-api` process with a fresh database under `scratch`."""
+    port = free_port()
+    database = scratch / f"coord-{port}.db"
+    environment = {
+        "COORD_AUTH_TOKEN": token,
+        "COORD_HOST": "127.0.0.1",
+        "COORD_PORT": str(port),
+        "COORD_DATABASE_PATH": str(database),
+        "COORD_REPO_ROOT": str(repo_root),
+        "COORD_LOG_LEVEL": "warning",
+    }
+    with _serving(_coord_api_command(), environment, scratch / f"coord-{port}.log", port) as run:
+        yield run
+
+
+@contextlib.contextmanager
+def ceiling_app(scratch: Path) -> Iterator[Running]:
+    """The trivial Starlette + SQLite app of `_server_ceiling.py`."""
+    port = free_port()
+    command = [sys.executable, str(BENCH_DIR / "_server_ceiling.py"), str(port)]
+    command.append(str(scratch / f"ceiling-{port}.db"))
+    with _serving(command, {}, scratch / f"ceiling-{port}.log", port) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def canned_server(scratch: Path) -> Iterator[Running]:
+    """The canned-answer server of `_server_canned.py`."""
+    port = free_port()
+    command = [sys.executable, str(BENCH_DIR / "_server_canned.py"), str(port)]
+    with _serving(command, {}, scratch / f"canned-{port}.log", port) as running:
+        yield running
+
+
+def _coord_api_command() -> list[str]:
+    # `uv run` puts the environment's scripts first on PATH; fall back to the module form.
+    script = shutil.which("coord-api")
+    return [script] if script else [sys.executable, "-m", "coord_server"]
+
+
+@contextlib.contextmanager
+def _serving(
+    command: list[str], environment: Mapping[str, str], log_path: Path, port: int
+) -> Iterator[Running]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("COORD_")}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and scripts
+            command, env={**clean, **environment}, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_ready(process, port, log_path)
+            yield Running(port, process)
+        finally:
+            _stop(process)
+
+
+def _wait_ready(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SEC
+    url = f"http://127.0.0.1:{port}/readyz"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartError(
+                f"{process.args!r} exited with {process.returncode}:\n{_tail(log_path)}"
+            )
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise StartError(
+        f"{process.args!r} not ready within {READY_TIMEOUT_SEC:g} s:\n{_tail(log_path)}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT_SEC)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(log_path: Path, lines: int = 30) -> str:
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])

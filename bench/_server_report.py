@@ -1,0 +1,155 @@
+"""The server benchmark's tables (markdown) and their place in docs/performance.md."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from _server_load import Measurement
+
+BEGIN_MARKER = "<!-- bench_server:begin (written by bench/bench_server.py) -->"
+END_MARKER = "<!-- bench_server:end -->"
+
+SCENARIOS = {
+    "claim_release": "claim+release (cycles)",
+    "conflicts": "GET /conflicts",
+    "contended": "contended claim (409)",
+    "ceiling": "ceiling: Starlette + 1 SQLite insert",
+    "canned": "client ceiling (canned answers)",
+    "canned_httpx": "client ceiling, httpx (canned answers)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One measured cell: a workload at a number of active claims in a repo of some size."""
+
+    kind: str
+    active_claims: int | None
+    tracked_files: int | None
+    measurement: Measurement
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _number(value: float, digits: int = 0) -> str:
+    return "n/a" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def results_table(rows: Iterable[Row]) -> str:
+    """The markdown table of every measured cell."""
+    lines = [
+        "| scenario | active claims | tracked files | ops/s | requests/s | p50 ms | p99 ms "
+        "| unexpected answers |",
+        "|---|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for row in rows:
+        m = row.measurement
+        unexpected = ", ".join(f"{k}: {v}" for k, v in sorted(m.unexpected.items())) or "0"
+        lines.append(
+            f"| {SCENARIOS[row.kind]} | {_count(row.active_claims)} "
+            f"| {_count(row.tracked_files)} | {_number(m.operations_per_sec)} "
+            f"| {_number(m.requests_per_sec)} | {_number(m.p50_ms, 2)} | {_number(m.p99_ms, 2)} "
+            f"| {unexpected} |"
+        )
+    return "\n".join(lines)
+
+
+def targets_table(rows: Sequence[Row], levels: Sequence[int], sizes: Sequence[int]) -> str:
+    """Each target of the issue beside the measured value that decides it (worst cell)."""
+    service = [row for row in rows if row.active_claims is not None]
+    cycles = [r.measurement for r in service if r.kind == "claim_release"]
+    checks = [r.measurement for r in service if r.kind == "conflicts"]
+    ceiling = next((r.measurement for r in rows if r.kind == "ceiling"), None)
+    lines = ["| target | measured (worst cell) | met |", "|---|--:|---|"]
+
+    def add(target: str, value: float, unit: str, met: bool) -> None:
+        lines.append(f"| {target} | {_number(value, 1)}{unit} | {'yes' if met else 'no'} |")
+
+    if cycles:
+        worst = min(m.operations_per_sec for m in cycles)
+        add("claim+release >= 2,000 cycles/s", worst, "", worst >= 2000)
+        if ceiling is not None and ceiling.requests_per_sec > 0:
+            share = 100 * min(m.requests_per_sec for m in cycles) / ceiling.requests_per_sec
+            add("claim+release requests >= 20% of the ceiling's", share, " %", share >= 20)
+    if checks:
+        worst = min(m.operations_per_sec for m in checks)
+        add("GET /conflicts >= 5,000/s", worst, "", worst >= 5000)
+        p99 = max(m.p99_ms for m in checks)
+        add("GET /conflicts p99 < 20 ms", p99, " ms", p99 < 20)
+    by_claims = _largest_change(
+        service, levels, lambda r: r.active_claims, lambda r: r.tracked_files
+    )
+    if by_claims is not None:
+        add(
+            f"< 20% change, {levels[0]:,} vs {levels[-1]:,} claims", by_claims, " %", by_claims < 20
+        )
+    by_files = _largest_change(service, sizes, lambda r: r.tracked_files, lambda r: r.active_claims)
+    if by_files is not None:
+        add(f"< 20% change, {sizes[0]:,} vs {sizes[-1]:,} files", by_files, " %", by_files < 20)
+    return "\n".join(lines)
+
+
+def _largest_change(
+    rows: Sequence[Row],
+    axis: Sequence[int],
+    along: Callable[[Row], int | None],
+    held: Callable[[Row], int | None],
+) -> float | None:
+    """The largest relative change of ops/s between the ends of `axis`, other things equal."""
+    if len(axis) < 2:
+        return None
+    rate = {(r.kind, along(r), held(r)): r.measurement.operations_per_sec for r in rows}
+    changes = [
+        100 * abs(rate[kind, axis[-1], other] - first) / first
+        for (kind, position, other), first in rate.items()
+        if position == axis[0] and (kind, axis[-1], other) in rate and first > 0
+    ]
+    return max(changes, default=None)
+
+
+def machine() -> str:
+    """One line naming the machine, the interpreter and how busy the machine was."""
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"{_cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; load average before the run: {load}"
+    )
+
+
+def _cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def section(results: str, targets: str, notes: Sequence[str]) -> str:
+    """The generated part of docs/performance.md, between its markers."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    bullet_notes = "\n".join(f"- {note}" for note in notes)
+    return (
+        f"{BEGIN_MARKER}\n\nMeasured {stamp} on: {machine()}.\n\n{bullet_notes}\n\n"
+        f"{results}\n\nAgainst the targets:\n\n{targets}\n\n{END_MARKER}"
+    )
+
+
+def write_section(document: Path, generated: str) -> None:
+    """Replace the generated part of `document` (or append it), keeping the written prose."""
+    text = document.read_text() if document.exists() else "# Performance\n"
+    start, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
+    if start != -1 and end > start:
+        text = text[:start] + generated + text[end + len(END_MARKER) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + generated + "\n"
+    document.parent.mkdir(parents=True, exist_ok=True)
+    document.write_text(text)

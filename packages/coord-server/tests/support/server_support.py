@@ -1,0 +1,44 @@
+"""Helpers shared by the server's test modules (importable by name: see pytest pythonpath)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+TOKEN = "test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+class FakeClock:
+    """A clock tests move by hand; starts at a fixed instant."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move forward by a timedelta's keyword arguments."""
+        self.now += timedelta(**delta)
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and give an authenticated client talking to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://coord.test", headers=AUTH
+        ) as client:
+            yield client
+
+
+def claim_body(engineer: str, *patterns: str, **extra: Any) -> dict[str, Any]:
+    """A POST /claims body for plain file claims."""
+    return {"engineer": engineer, "claims": [{"pattern": p} for p in patterns], **extra}
