@@ -53,6 +53,8 @@ class Sample:
     window_sec: float
     operations: int = 0
     requests: int = 0
+    answered: int = 0
+    """Every answer, warm-up included: what the server's CPU time is divided by."""
     latencies_ns: list[int] = field(default_factory=list)
     unexpected: Counter[str] = field(default_factory=Counter)
     """`METHOD route -> status` of answers that were not the expected status."""
@@ -67,6 +69,10 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     unexpected: dict[str, int]
+    server_cpu_percent: float = math.nan
+    """Server process CPU time over wall time, warm-up included (100 = one core saturated)."""
+    server_cpu_us: float = math.nan
+    """Server process CPU time per answered request, in microseconds."""
 
 
 class _Window:
@@ -82,6 +88,7 @@ class _Window:
 
     def answer(self, label: str, started_ns: int, status: int, expected: int) -> None:
         finished_ns = time.perf_counter_ns()
+        self.sample.answered += 1
         if not self.inside(finished_ns):
             return
         self.sample.requests += 1
@@ -217,7 +224,7 @@ def _ns(seconds: float) -> int:
     return round(seconds * 1e9)
 
 
-def combine(samples: Sequence[Sample]) -> Measurement:
+def combine(samples: Sequence[Sample], server: CpuUse | None = None) -> Measurement:
     """One measurement from the samples of every worker process (all of one window)."""
     window_sec = samples[0].window_sec
     latencies = sorted(ns for sample in samples for ns in sample.latencies_ns)
@@ -230,7 +237,28 @@ def combine(samples: Sequence[Sample]) -> Measurement:
         p50_ms=_percentile(latencies, 50) / 1e6,
         p99_ms=_percentile(latencies, 99) / 1e6,
         unexpected=dict(unexpected),
+        server_cpu_percent=server.percent if server else math.nan,
+        server_cpu_us=server.per_request_us(sum(s.answered for s in samples))
+        if server
+        else math.nan,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CpuUse:
+    """CPU time a server process spent over a stretch of wall time."""
+
+    cpu_sec: float
+    wall_sec: float
+
+    @property
+    def percent(self) -> float:
+        """CPU time over wall time, in percent of one core."""
+        return 100 * self.cpu_sec / self.wall_sec if self.wall_sec > 0 else math.nan
+
+    def per_request_us(self, requests: int) -> float:
+        """CPU microseconds per request, when `requests` were answered in that stretch."""
+        return 1e6 * self.cpu_sec / requests if requests else math.nan
 
 
 def _percentile(ordered: Sequence[int], percent: float) -> float:

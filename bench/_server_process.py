@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import socket
@@ -74,6 +75,16 @@ def canned_server(scratch: Path) -> Iterator[Running]:
     command = [sys.executable, str(BENCH_DIR / "_server_canned.py"), str(port)]
     with _serving(command, {}, scratch / f"canned-{port}.log", port) as running:
         yield running
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process `pid` so far (NaN where /proc is not available)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return math.nan
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _coord_api_command() -> list[str]:

@@ -47,8 +47,8 @@ def results_table(rows: Iterable[Row]) -> str:
     """The markdown table of every measured cell."""
     lines = [
         "| scenario | active claims | tracked files | ops/s | requests/s | p50 ms | p99 ms "
-        "| unexpected answers |",
-        "|---|--:|--:|--:|--:|--:|--:|---|",
+        "| server CPU % | server CPU µs/request | unexpected answers |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for row in rows:
         m = row.measurement
@@ -57,7 +57,7 @@ def results_table(rows: Iterable[Row]) -> str:
             f"| {SCENARIOS[row.kind]} | {_count(row.active_claims)} "
             f"| {_count(row.tracked_files)} | {_number(m.operations_per_sec)} "
             f"| {_number(m.requests_per_sec)} | {_number(m.p50_ms, 2)} | {_number(m.p99_ms, 2)} "
-            f"| {unexpected} |"
+            f"| {_number(m.server_cpu_percent)} | {_number(m.server_cpu_us)} | {unexpected} |"
         )
     return "\n".join(lines)
 

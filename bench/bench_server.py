@@ -28,8 +28,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from _server_load import REPO, Kind, Measurement, Workload, combine, run_share
-from _server_process import Running, canned_server, ceiling_app, coord_api
+from _server_load import REPO, CpuUse, Kind, Measurement, Workload, combine, run_share
+from _server_process import Running, canned_server, ceiling_app, coord_api, cpu_seconds
 from _server_repo import HOT_FILES, hot_path, make_repo, preload_pattern, tracked_path
 from _server_report import Row, results_table, section, targets_table, write_section
 
@@ -64,12 +64,15 @@ class Loader:
         self.pool = pool
         self.processes = processes
 
-    def measure(self, workload: Workload) -> Measurement:
+    def measure(self, workload: Workload, server: Running) -> Measurement:
         """Load with every client at once; one worker process per share of the clients."""
         clients = range(workload.clients)
         shares = [clients[p :: self.processes] for p in range(self.processes)]
+        cpu_before, wall_before = cpu_seconds(server.process.pid), time.monotonic()
         futures = [self.pool.submit(run_share, workload, list(s)) for s in shares if s]
-        return combine([future.result() for future in futures])
+        samples = [future.result() for future in futures]
+        cpu = CpuUse(cpu_seconds(server.process.pid) - cpu_before, time.monotonic() - wall_before)
+        return combine(samples, cpu)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -131,10 +134,17 @@ def _ceiling_rows(loader: Loader, scratch: Path, plan: Plan) -> Iterator[Row]:
     with canned_server(scratch) as canned:
         for kind in ("canned", "canned_httpx"):
             _progress(f"measuring {kind}")
-            yield Row(kind, None, None, loader.measure(_workload(kind, canned, "", plan, 0)))
+            yield Row(
+                kind, None, None, loader.measure(_workload(kind, canned, "", plan, 0), canned)
+            )
     with ceiling_app(scratch) as ceiling:
         _progress("measuring the ceiling app")
-        yield Row("ceiling", None, None, loader.measure(_workload("ceiling", ceiling, "", plan, 0)))
+        yield Row(
+            "ceiling",
+            None,
+            None,
+            loader.measure(_workload("ceiling", ceiling, "", plan, 0), ceiling),
+        )
 
 
 def _service_rows(
@@ -150,11 +160,11 @@ def _service_rows(
             for kind in ("claim_release", "conflicts"):
                 _progress(f"  measuring {kind}")
                 workload = _workload(kind, server, token, plan, files)
-                yield Row(kind, level, files, loader.measure(workload))
+                yield Row(kind, level, files, loader.measure(workload, server))
             held = _hold_hot_files(client)
             _progress("  measuring contended")
             workload = _workload("contended", server, token, plan, files)
-            yield Row("contended", level, files, loader.measure(workload))
+            yield Row("contended", level, files, loader.measure(workload, server))
             client.release_claims(ReleaseClaimsRequest(claim_ids=held))
 
 

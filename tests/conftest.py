@@ -2,7 +2,8 @@
 
 `coord_api` is a server started through its console script on a free loopback port with a
 fresh SQLite database; `coord_api_factory` starts more (a checkout, other settings, restarts on
-the same database) and runs ones that are expected to refuse to start. `git_repo` builds
+the same database) and runs ones that are expected to refuse to start;
+`module_coord_api_factory` starts servers that the tests of one module share. `git_repo` builds
 temporary git repositories with committed files.
 
 Every server a test starts is stopped when the test ends (SIGTERM, then SIGKILL), and its stderr,
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -267,16 +268,34 @@ def _wait_ready(server: CoordApi) -> bool:
     return False
 
 
+def _serving(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CoordApiFactory]:
+    started: list[CoordApi] = []
+    request.node.stash[_LOGS_KEY] = started  # the test, or the module for a shared server
+    yield CoordApiFactory(tmp_path_factory.mktemp("coord-api"), started)
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture
 def coord_api_factory(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CoordApiFactory]:
     """Starts `coord-api` processes (`.start()`, `.restart()`, `.run_to_exit()`) for one test."""
-    started: list[CoordApi] = []
-    request.node.stash[_LOGS_KEY] = started
-    yield CoordApiFactory(tmp_path_factory.mktemp("coord-api"), started)
-    for server in started:
-        server.stop()
+    yield from _serving(request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def module_coord_api_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CoordApiFactory]:
+    """Like `coord_api_factory`, for servers that the tests of one module share.
+
+    A start costs about a second and a half; tests sharing a server must leave it (or reset
+    it) in a state the next test can start from.
+    """
+    yield from _serving(request, tmp_path_factory)
 
 
 @pytest.fixture
@@ -289,10 +308,11 @@ def coord_api(coord_api_factory: CoordApiFactory) -> CoordApi:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the stderr of every server a failing test started to its report."""
+    """Attach the stderr of every server a failing test used (its own or its module's)."""
     report = yield
     if report.failed:
-        for number, server in enumerate(item.stash.get(_LOGS_KEY, []), start=1):
+        servers = [server for node in item.listchain() for server in node.stash.get(_LOGS_KEY, [])]
+        for number, server in enumerate(servers, start=1):
             title = f"coord-api stderr ({number}, port {server.spec.port})"
             report.sections.append((title, server.stderr_text()))
     return report
@@ -319,17 +339,10 @@ def _git_env(home: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def git_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
-    """Makes git repositories: `git_repo({"src/a.ts": "text", ...}) -> Path` of the checkout.
-
-    Files given as a mapping get that content; an iterable of paths gets a line naming the path.
-    Everything is committed on branch `main` unless `commit=False` (then only written and added
-    to the index, which `git ls-files` lists all the same). Skips the test without git.
-    """
+def _git_repo_maker(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
     git = require_tool("git")
 
-    def make(files: Mapping[str, str] | list[str], *, commit: bool = True) -> Path:
+    def make(files: Mapping[str, str] | Iterable[str], *, commit: bool = True) -> Path:
         root = tmp_path_factory.mktemp("repo")
         env = _git_env(root.parent)
         contents = files if isinstance(files, Mapping) else {path: f"{path}\n" for path in files}
@@ -345,3 +358,20 @@ def git_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
         return root
 
     return make
+
+
+@pytest.fixture
+def git_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
+    """Makes git repositories: `git_repo({"src/a.ts": "text", ...}) -> Path` of the checkout.
+
+    Files given as a mapping get that content; an iterable of paths gets a line naming the path.
+    Everything is committed on branch `main` unless `commit=False` (then only written and added
+    to the index, which `git ls-files` lists all the same). Skips the test without git.
+    """
+    return _git_repo_maker(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def module_git_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
+    """`git_repo` for repositories that the tests of one module share."""
+    return _git_repo_maker(tmp_path_factory)

@@ -16,7 +16,7 @@ def test_importing_the_engine_loads_no_io_module() -> None:
         "import coord_engine.hotspots, coord_engine.symbol_paths\n"
         f"print(','.join(m for m in {FORBIDDEN!r} if m in sys.modules))\n"
     )
-    loaded = subprocess.run(  # noqa: S603 - runs this interpreter on a fixed probe
+    loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "", f"importing coord_engine loaded: {loaded}"

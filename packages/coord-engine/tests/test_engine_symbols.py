@@ -207,6 +207,11 @@ def test_engine_symbols_class_missing_its_last_brace_is_still_a_class() -> None:
     assert table.paths == ("Open", "Open::first", "Open::second")
 
 
+def test_engine_symbols_names_no_symbol_path_can_hold_are_left_out() -> None:
+    table = table_of("odd.ts", 'class C {\n  "a:b"() {}\n  ok() {}\n}\n')
+    assert table.paths == ("C", "C::ok")
+
+
 def test_engine_symbols_deep_nesting_does_not_recurse() -> None:
     depth = 400
     source = "".join("    " * level + f"class C{level}:\n" for level in range(depth))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +57,9 @@ async def clocked(
 
 
 @pytest.fixture
-def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """A monkeypatch with every COORD_* variable of the outer environment removed."""
     for name in list(os.environ):
         if name.startswith("COORD_"):
             monkeypatch.delenv(name)
-    yield monkeypatch
+    return monkeypatch

@@ -400,6 +400,15 @@ def test_did_you_mean(tracked: TrackedFiles, pattern: str, suggestion: str | Non
     assert tracked.did_you_mean(pattern) == suggestion
 
 
+def test_did_you_mean_stays_quiet_when_the_spelling_given_exists() -> None:
+    files = TrackedFiles(["README.md", "readme.md", "SRC/a.py", "src/b.ts", "docs/Notes.md"])
+    assert files.did_you_mean("readme.md") is None
+    assert files.did_you_mean("README.md") is None
+    assert files.did_you_mean("SRC/*.ts") is None
+    assert files.did_you_mean("Readme.md") == "README.md"
+    assert files.did_you_mean("docs/notes.md") == "docs/Notes.md"
+
+
 def test_paths_the_engine_cannot_match_are_left_out() -> None:
     files = TrackedFiles(["ok.ts", "tab\there.ts", "", "a//b"])
     assert files.total == 1
@@ -523,3 +532,4 @@ def test_index_agrees_with_brute_force(
     if suggestion is not None:
         assert suggestion.lower() == a.lower()
         assert tracked.has_match(suggestion)
+        assert not expected_a

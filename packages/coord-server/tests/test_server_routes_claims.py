@@ -1,4 +1,4 @@
-"""POST/GET /claims, release, extend, sessions: status codes, bodies and decisions (SPEC §4, §10)."""
+"""/claims, release, extend, sessions: status codes, bodies and decisions (SPEC §4, §10)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ async def test_overlapping_claim_of_another_engineer_is_409(client: httpx.AsyncC
     ("first", "second"),
     [
         (claim_body("alex", "src/a.ts"), claim_body("alex", "src/a.ts")),
-        (claim_body("alex", "src/a.ts", session_id="s1"), claim_body("sam", "src/a.ts", session_id="s1")),
-        (claim_body("alex", "src/a.ts", repo="acme/web"), claim_body("sam", "src/a.ts", repo="acme/api")),
+        (claim_body("alex", "a.ts", session_id="s1"), claim_body("sam", "a.ts", session_id="s1")),
+        (claim_body("alex", "a.ts", repo="acme/web"), claim_body("sam", "a.ts", repo="acme/api")),
         (claim_body("alex", "src/a.ts", repo="acme/web"), claim_body("sam", "src/a.ts")),
         (claim_body("alex", "src/auth/**"), claim_body("sam", "src/auth_v2/x.ts")),
     ],

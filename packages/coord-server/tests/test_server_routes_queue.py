@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from server_support import FakeClock, claim_body
+from server_support import FakeClock, claim_body, serve
 
+from coord_server.app import create_app
 from coord_server.context import AppContext
 
 pytestmark = pytest.mark.anyio
@@ -154,10 +155,6 @@ async def test_expiry_sweep_releases_and_serves_queue(
 async def test_idle_session_claims_expire_and_activity_defers_it(
     make_settings: Any, clock: FakeClock
 ) -> None:
-    from server_support import serve
-
-    from coord_server.app import create_app
-
     app = create_app(
         make_settings(disable_background_cleanup=True, idle_timeout_sec=600), clock=clock
     )

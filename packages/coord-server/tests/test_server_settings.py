@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coord_server.settings import SettingsError, load_settings
+from coord_server.settings import Settings, SettingsError, load_settings
 
 
 def test_defaults_match_the_documented_table(settings_env: pytest.MonkeyPatch) -> None:
@@ -57,10 +57,6 @@ def test_webhook_events_are_a_comma_list(settings_env: pytest.MonkeyPatch) -> No
 
 
 def test_every_setting_is_documented() -> None:
-    from pathlib import Path
-
-    from coord_server.settings import Settings
-
     documented = (Path(__file__).parents[3] / "docs" / "configuration.md").read_text()
     missing = [n for n in Settings.model_fields if f"`COORD_{n.upper()}`" not in documented]
     assert missing == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -25,6 +26,14 @@ from coord_protocol.claims import (
 from coord_protocol.conflicts import ConflictBatchRequest, ConflictCheckResponse
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.queue import CancelQueueResponse, QueueList
+from coord_protocol.requests import (
+    CreateReleaseRequest,
+    PendingRequests,
+    ReleaseRequest,
+    ReleaseRequestList,
+    RequestEventList,
+    RespondRequest,
+)
 from coord_protocol.service import Meta, Readiness, WhoAmI
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -72,6 +81,11 @@ class ClientConfig:
 
 def _body(model: BaseModel) -> Any:
     return model.model_dump(mode="json", exclude_none=True)
+
+
+def _segment(value: str) -> str:
+    # Ids come from agents: a `/` or `?` inside one must not reach another route.
+    return quote(value, safe="")
 
 
 def error_from_response(response: httpx.Response) -> CoordError:
@@ -178,6 +192,41 @@ class Calls:
         return Call("DELETE", f"/requests/{queue_id}")
 
     @staticmethod
+    def request_release(request: CreateReleaseRequest, idempotency_key: str | None = None) -> Call:
+        """`POST /requests`; long-polls for the holder's decision when `wait_seconds` is set."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        timeout = DEFAULT_TIMEOUT_SEC + request.wait_seconds + LONG_POLL_MARGIN_SEC
+        return Call("POST", "/requests", _body(request), [], timeout, (200, 201), headers)
+
+    @staticmethod
+    def release_request(request_id: str, wait_seconds: int = 0) -> Call:
+        """`GET /requests/{id}`; with `wait_seconds`, long-polls until the request is decided."""
+        params = [("wait_seconds", str(wait_seconds))] if wait_seconds > 0 else []
+        timeout = DEFAULT_TIMEOUT_SEC + max(wait_seconds, 0) + LONG_POLL_MARGIN_SEC
+        return Call("GET", f"/requests/{_segment(request_id)}", params=params, timeout=timeout)
+
+    @staticmethod
+    def release_requests(**filters: str | None) -> Call:
+        """`GET /requests`: release requests, filtered (`engineer`, `decision`, `repo`, ...)."""
+        params = [(key, value) for key, value in filters.items() if value is not None]
+        return Call("GET", "/requests", params=params)
+
+    @staticmethod
+    def request_events(request_id: str) -> Call:
+        """`GET /requests/{id}/events`: the request's audit timeline."""
+        return Call("GET", f"/requests/{_segment(request_id)}/events")
+
+    @staticmethod
+    def respond_to_request(request_id: str, response: RespondRequest) -> Call:
+        """`POST /requests/{id}/respond`: the holder's decision."""
+        return Call("POST", f"/requests/{_segment(request_id)}/respond", _body(response))
+
+    @staticmethod
+    def pending_requests(session_id: str) -> Call:
+        """`GET /sessions/{id}/pending_requests`: the holder's inbox."""
+        return Call("GET", f"/sessions/{_segment(session_id)}/pending_requests")
+
+    @staticmethod
     def get(path: str) -> Call:
         """A plain GET such as `/whoami`, `/meta`, `/readyz`."""
         return Call("GET", path)
@@ -251,6 +300,32 @@ class CoordClient:
         """Cancel a queue entry."""
         return self.send(Calls.cancel_queue(queue_id), CancelQueueResponse)
 
+    def request_release(
+        self, request: CreateReleaseRequest, idempotency_key: str | None = None
+    ) -> ReleaseRequest:
+        """File a release request; with `wait_seconds`, wait for the holder's decision."""
+        return self.send(Calls.request_release(request, idempotency_key), ReleaseRequest)
+
+    def release_request(self, request_id: str, wait_seconds: int = 0) -> ReleaseRequest:
+        """One release request; with `wait_seconds`, wait until it is decided."""
+        return self.send(Calls.release_request(request_id, wait_seconds), ReleaseRequest)
+
+    def release_requests(self, **filters: str | None) -> ReleaseRequestList:
+        """Release requests matching the filters."""
+        return self.send(Calls.release_requests(**filters), ReleaseRequestList)
+
+    def request_events(self, request_id: str) -> RequestEventList:
+        """The audit timeline of a release request."""
+        return self.send(Calls.request_events(request_id), RequestEventList)
+
+    def respond_to_request(self, request_id: str, response: RespondRequest) -> ReleaseRequest:
+        """Answer a release request as the holder."""
+        return self.send(Calls.respond_to_request(request_id, response), ReleaseRequest)
+
+    def pending_requests(self, session_id: str) -> PendingRequests:
+        """The inbox of a session: release requests and notices."""
+        return self.send(Calls.pending_requests(session_id), PendingRequests)
+
     def whoami(self) -> WhoAmI:
         """Identity behind the token."""
         return self.send(Calls.get("/whoami"), WhoAmI)
@@ -295,3 +370,29 @@ class AsyncCoordClient:
         except httpx.HTTPError as exc:
             raise unreachable(self.config, exc) from exc
         return parse(call, response, model)
+
+    async def request_release(
+        self, request: CreateReleaseRequest, idempotency_key: str | None = None
+    ) -> ReleaseRequest:
+        """File a release request; with `wait_seconds`, wait for the holder's decision."""
+        return await self.send(Calls.request_release(request, idempotency_key), ReleaseRequest)
+
+    async def release_request(self, request_id: str, wait_seconds: int = 0) -> ReleaseRequest:
+        """One release request; with `wait_seconds`, wait until it is decided."""
+        return await self.send(Calls.release_request(request_id, wait_seconds), ReleaseRequest)
+
+    async def release_requests(self, **filters: str | None) -> ReleaseRequestList:
+        """Release requests matching the filters."""
+        return await self.send(Calls.release_requests(**filters), ReleaseRequestList)
+
+    async def request_events(self, request_id: str) -> RequestEventList:
+        """The audit timeline of a release request."""
+        return await self.send(Calls.request_events(request_id), RequestEventList)
+
+    async def respond_to_request(self, request_id: str, response: RespondRequest) -> ReleaseRequest:
+        """Answer a release request as the holder."""
+        return await self.send(Calls.respond_to_request(request_id, response), ReleaseRequest)
+
+    async def pending_requests(self, session_id: str) -> PendingRequests:
+        """The inbox of a session: release requests and notices."""
+        return await self.send(Calls.pending_requests(session_id), PendingRequests)

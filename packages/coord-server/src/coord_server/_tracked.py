@@ -34,8 +34,8 @@ Span = tuple[int, int]
 
 _WILDCARDS = frozenset("*?[")
 _NEGATED_CLASS_OPENERS = ("[!", "[^")
-GLOBSTAR = "**"
-_GLOBSTAR_PREFIX = GLOBSTAR + "/"
+_GLOBSTAR = "**"
+_GLOBSTAR_PREFIX = _GLOBSTAR + "/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +111,15 @@ class TrackedFiles:
     def did_you_mean(self, pattern: str) -> str | None:
         """A tracked spelling of `pattern` differing only in letter case, or None.
 
-        A wildcard-free pattern is looked up whole (`SRC/App.ts` -> `src/App.ts`, `Makefile`
-        -> `makefile`); a glob has its literal directories corrected (`Src/*.ts` -> `src/*.ts`)
-        when the corrected pattern matches.
+        A wildcard-free pattern is looked up whole (`SRC/App.ts` -> `src/App.ts`, `makefile`
+        -> `Makefile`); a glob has its literal directories corrected (`Src/*.ts` -> `src/*.ts`)
+        when the corrected pattern matches. None as well when the spelling given exists.
         """
         name_pattern = _as_name_pattern(pattern)
         if name_pattern is not None:
             lead, body = pattern.removesuffix(name_pattern), name_pattern  # lead: "" or "**/"
-            spelled = self._lower_names.get(body.lower()) if _is_literal(body) else None
+            named = _is_literal(body) and body not in self._names
+            spelled = self._lower_names.get(body.lower()) if named else None
         else:
             lead, body = ("/", pattern[1:]) if pattern.startswith("/") else ("", pattern)
             spelled = self._respell_path(body, literal_prefix(pattern) or ())
@@ -173,7 +174,7 @@ class TrackedFiles:
             return _Candidates((span,), exact=True, looked_up=True) if span else _NOTHING
         prefix = literal_prefix(pattern) or ()
         if not prefix:
-            return self._every_path(exact=body == GLOBSTAR)
+            return self._every_path(exact=body == _GLOBSTAR)
         directory = "/".join(prefix)
         span = self._dirs.get(directory)
         if span is None:
@@ -205,9 +206,10 @@ class TrackedFiles:
 
     def _respell_path(self, body: str, prefix: tuple[str, ...]) -> str | None:
         if _is_literal(body):
-            return self._lower_entries.get(body.lower())
+            exists = self._entry_span(body) is not None
+            return None if exists else self._lower_entries.get(body.lower())
         directory = "/".join(prefix)
-        if not prefix or not body.startswith(directory + "/"):
+        if not prefix or directory in self._dirs or not body.startswith(directory + "/"):
             return None
         spelled = self._lower_entries.get(directory.lower())
         if spelled is None:
@@ -226,7 +228,7 @@ def _as_name_pattern(pattern: str) -> str | None:
     if not pattern.startswith(_GLOBSTAR_PREFIX):
         return None
     rest = pattern.removeprefix(_GLOBSTAR_PREFIX)
-    return None if "/" in rest or rest == GLOBSTAR else rest
+    return None if "/" in rest or rest == _GLOBSTAR else rest
 
 
 def _by_name(name_pattern: str) -> bool:

@@ -49,6 +49,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
         try:
             migrate(engine)
             _load(ctx)
+            if ctx.repo_files is not None:
+                await ctx.repo_files.snapshot()  # the first claim should not pay for git
             async with _background(ctx):
                 yield
         finally:

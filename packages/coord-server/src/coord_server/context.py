@@ -18,6 +18,7 @@ from coord_server.service.claims import ClaimService
 from coord_server.service.idempotency import Idempotency
 from coord_server.service.queue import QueueDesk
 from coord_server.service.sessions import SessionActivity
+from coord_server.service.symbol_check import SymbolValidator
 from coord_server.settings import Settings
 from coord_server.storage import Store
 
@@ -43,6 +44,7 @@ class AppContext:
     desk: QueueDesk
     idempotency: Idempotency
     repo_files: RepoFiles | None
+    symbols: SymbolValidator | None
     version: str
 
     @classmethod
@@ -59,11 +61,12 @@ class AppContext:
             decay_seconds=settings.queue_priority_decay_sec,
             fairness_interval=settings.queue_fairness_interval,
         )
-        repo_files = None
+        repo_files = symbols = None
         if settings.repo_root is not None:
             repo_files = RepoFiles(
                 settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec
             )
+            symbols = SymbolValidator(settings.repo_root)
         return cls(
             settings=settings,
             store=store,
@@ -74,6 +77,7 @@ class AppContext:
             desk=QueueDesk(claims, qpolicy),
             idempotency=Idempotency(store, clock),
             repo_files=repo_files,
+            symbols=symbols,
             version=version,
         )
 

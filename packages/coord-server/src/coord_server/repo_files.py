@@ -95,7 +95,7 @@ class RepoFiles:
         try:
             listing = await _ls_files(self._root, self._scope)
         except _ListingError as error:
-            kept = "keeping the previous listing" if self._current else "no listing yet"
+            kept = "keeping the previous listing" if self._current is not None else "no listing yet"
             _log.warning("git ls-files failed in %s (%s): %s", self._root, kept, error)
             return
         self._absence_logged = False

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 TOKEN = "test-token-0123456789"
@@ -42,3 +47,25 @@ async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 def claim_body(engineer: str, *patterns: str, **extra: Any) -> dict[str, Any]:
     """A POST /claims body for plain file claims."""
     return {"engineer": engineer, "claims": [{"pattern": p} for p in patterns], **extra}
+
+
+def require_git() -> None:
+    """Skip when git is missing, unless COORD_TEST_REQUIRE_ALL=1 makes that a failure."""
+    if shutil.which("git") is None:
+        if os.environ.get("COORD_TEST_REQUIRE_ALL") == "1":
+            pytest.fail("git is required (COORD_TEST_REQUIRE_ALL=1) but not installed")
+        pytest.skip("git is not installed")
+
+
+def make_git_repo(root: Path, files: dict[str, str]) -> Path:
+    """A real git repository at `root` with `files` committed."""
+    require_git()
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    env_args = ["-c", "user.email=test@coord.invalid", "-c", "user.name=coord test"]
+    for command in (["init", "-q"], ["add", "-A"], [*env_args, "commit", "-qm", "fixture"]):
+        subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
+    return root

@@ -54,7 +54,8 @@ GRAMMARS: dict[str, Grammar] = {
     "swift": Grammar("tree_sitter_swift", "language", SWIFT),
     "scala": Grammar("tree_sitter_scala", "language", SCALA),
 }
-"""Every language coord can parse, by name; the first six ship with the [symbols] extra."""
+"""Every language coord can parse, by name. The [symbols] extra installs the grammars of the
+first seven; the others parse once their wheel is installed."""
 
 EXTENSIONS: dict[str, str] = {
     ".py": "python",

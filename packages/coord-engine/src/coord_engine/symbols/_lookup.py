@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from coord_engine.symbols._model import SEPARATOR
+from coord_engine.symbol_paths import SEPARATOR
 
 if TYPE_CHECKING:
     from coord_engine.symbols._model import Symbol, SymbolTable

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from coord_engine.symbol_paths import SEPARATOR
+
 SymbolKind = Literal[
     "class",
     "struct",
@@ -27,8 +29,6 @@ SymbolKind = Literal[
     "property",
     "macro",
 ]
-
-SEPARATOR = "::"
 
 TYPE_KINDS: frozenset[str] = frozenset(
     {

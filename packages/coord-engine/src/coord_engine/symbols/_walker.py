@@ -1,7 +1,7 @@
 """The language-neutral walk: from a syntax tree to symbols, driven by one language's rules.
 
 Only declaration scopes are visited (the file, type bodies, namespaces, impl blocks): function
-bodies are never entered, which keeps a 5,000-line file to a few hundred visited nodes and
+bodies are never entered, which keeps the walk proportional to the number of declarations and
 matches what a symbol claim covers (SPEC §5: named declarations, not their local helpers).
 """
 
@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from coord_engine.symbols._model import SEPARATOR, TYPE_KINDS, Symbol, SymbolKind
+from coord_engine.symbol_paths import SEPARATOR
+from coord_engine.symbols._model import TYPE_KINDS, Symbol, SymbolKind
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -112,12 +113,16 @@ class _Walk:
 
 
 def _clean(segments: tuple[str, ...]) -> tuple[str, ...]:
-    # Names come from possibly broken source: drop whitespace, split qualified names.
+    # Names come from possibly broken source: drop whitespace, split qualified names, and refuse
+    # what no symbol path may hold (a stray `:` as in Scala's `def :+`, control characters), so
+    # every extracted path is claimable as it is.
     joined = SEPARATOR.join(segments)
     if " " in joined or not joined.isprintable():
         joined = "".join(joined.split())
     parts = tuple(joined.split(SEPARATOR))
-    return parts if all(parts) else ()
+    if all(part and ":" not in part and part.isprintable() for part in parts):
+        return parts
+    return ()
 
 
 def _earliest(row: int | None, other: int) -> int:

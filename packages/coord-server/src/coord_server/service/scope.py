@@ -39,10 +39,11 @@ async def tracked_files(ctx: AppContext) -> TrackedFiles | None:
 
 
 async def check_scope(ctx: AppContext, request: ClaimRequest) -> ScopeReport:
-    """Refuse (400) patterns over the scope limits; warn about patterns matching nothing."""
+    """Refuse (400) broad patterns and unknown symbols; warn about patterns matching nothing."""
+    symbol_warnings = [] if ctx.symbols is None else await ctx.symbols.check(request)
     tracked = await tracked_files(ctx)
     if tracked is None:
-        return ScopeReport()
+        return ScopeReport(warnings=symbol_warnings)
     patterns = [item.pattern for item in request.items]
     settings = ctx.settings
     scoped = ctx.repo_files is not None and ctx.repo_files.scoped
@@ -58,7 +59,7 @@ async def check_scope(ctx: AppContext, request: ClaimRequest) -> ScopeReport:
                 for v in violations
             ],
         )
-    return ScopeReport(tracked, zero_match_warnings(tracked, patterns))
+    return ScopeReport(tracked, [*zero_match_warnings(tracked, patterns), *symbol_warnings])
 
 
 def zero_match_warnings(tracked: TrackedFiles, patterns: Sequence[str]) -> list[str]:

@@ -141,3 +141,24 @@ idempotency_keys = Table(
     Column("created_at", UtcTimestamp, nullable=False),
     Index("ix_idempotency_created", "created_at"),
 )
+
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(40), nullable=False, unique=True),
+    Column("event_id", BigInteger, nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("next_attempt_at", UtcTimestamp),
+    Column("last_attempt_at", UtcTimestamp),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", UtcTimestamp),
+    Index("ix_outbox_due", "state", "next_attempt_at"),
+    Index("ix_outbox_created", "created_at"),
+)
+"""Webhook deliveries, written in the transaction of the event they carry (SPEC §9)."""

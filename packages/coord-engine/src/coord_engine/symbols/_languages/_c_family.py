@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from coord_engine.symbols._model import SEPARATOR
+from coord_engine.symbol_paths import SEPARATOR
 from coord_engine.symbols._nodes import field_text, text
 from coord_engine.symbols._rules import declaration
 from coord_engine.symbols._walker import Found, LanguageRules
