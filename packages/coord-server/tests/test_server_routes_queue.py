@@ -8,9 +8,15 @@ from typing import Any
 import httpx
 import pytest
 from server_support import FakeClock, claim_body, serve
+from starlette.requests import Request
 
+from coord_protocol.claims import CreateClaimsRequest
+from coord_protocol.vocab import QueueState
 from coord_server.app import create_app
 from coord_server.context import AppContext
+from coord_server.routes.claims import wait_in_queue
+from coord_server.service.claims import GrantContext
+from coord_server.service.convert import engine_request
 
 pytestmark = pytest.mark.anyio
 
@@ -179,3 +185,25 @@ async def test_expiry_loop_serves_the_queue_without_any_other_request(
     answer = await client.post("/claims", json=claim_body("sam", "a.ts", wait_seconds=60))
     assert answer.status_code == 200
     assert answer.json()["claims"][0]["engineer"] == "sam"
+
+
+async def test_caller_hanging_up_cancels_its_queue_entry(
+    clocked: tuple[httpx.AsyncClient, AppContext, FakeClock],
+) -> None:
+    client, ctx, _clock = clocked
+    await client.post("/claims", json=claim_body("alex", "a.ts"))
+    body = CreateClaimsRequest.model_validate(claim_body("sam", "a.ts", wait_seconds=60))
+    waiter = ctx.desk.park(engine_request(body, "sam"), body, GrantContext())
+    hung_up = asyncio.Event()
+
+    async def receive() -> dict[str, object]:
+        await hung_up.wait()
+        return {"type": "http.disconnect"}
+
+    request = Request({"type": "http", "method": "POST", "path": "/claims", "headers": []}, receive)
+    waiting = asyncio.create_task(wait_in_queue(ctx, request, waiter, 60))
+    assert (await _queued(client, 1))[0]["queue_id"] == waiter.entry.queue_id
+    hung_up.set()
+    assert await asyncio.wait_for(waiting, timeout=10) is None
+    assert (await client.get("/requests", params={"queued": "true"})).json()["count"] == 0
+    assert waiter.future.result().state is QueueState.CANCELLED

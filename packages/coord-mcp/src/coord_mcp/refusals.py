@@ -169,13 +169,15 @@ def holder_phrase(conflict: Conflict) -> str:
     return f"{held.engineer} holds {held.pattern!r} (claim {held.id}{symbols}) until {until}"
 
 
-def conflict_next_step(blockers: Sequence[Conflict], now: datetime) -> str:
+def conflict_next_step(
+    blockers: Sequence[Conflict], now: datetime, lead: str = "Nothing was claimed."
+) -> str:
     """Every way forward after a conflict, most useful first, with concrete arguments."""
     if not blockers:
         return "Call claim_files again; the claim in the way is gone."
     first = blockers[0].conflicting_claim
     steps = [
-        f"queue behind it: call claim_files again with the same arguments plus "
+        f"queue behind it: call claim_files with the same arguments plus "
         f"wait_seconds={suggested_wait(blockers, now)}"
     ]
     steps.extend(_narrowing(blockers))
@@ -183,7 +185,7 @@ def conflict_next_step(blockers: Sequence[Conflict], now: datetime) -> str:
         f"ask the holder: request_release(claim_id={first.id!r}, reason='<why you need it>')"
     )
     steps.append("or work on other files first")
-    return "Nothing was claimed. Options: " + "; ".join(steps) + "."
+    return f"{lead} Options: " + "; ".join(steps) + "."
 
 
 def suggested_wait(blockers: Sequence[Conflict], now: datetime) -> int:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from coord_protocol.errors import CoordError, ErrorCode, status_for
@@ -67,6 +67,15 @@ async def http_error(_request: Request, exc: Exception) -> Response:
     )
 
 
+CLIENT_CLOSED_REQUEST = 499
+"""Status recorded (never received) for a request whose client hung up before the answer."""
+
+
+async def client_gone(_request: Request, _exc: Exception) -> Response:
+    """The client hung up while sending its body: nothing failed here, and nobody reads this."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     """The last resort: log the traceback, answer 500 with the request id to quote."""
     request_id = request.scope.get("coord.request_id", "")
@@ -83,6 +92,7 @@ HANDLERS: dict[Any, Any] = {
     CoordError: coord_error,
     BodyValidationError: validation_error,
     HTTPException: http_error,
+    ClientDisconnect: client_gone,
     Exception: unexpected_error,
 }
 """Handlers in the form Starlette's `exception_handlers` takes."""

@@ -32,7 +32,9 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
-        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else ""
+        # ASCII only: the id is echoed in a response header and quoted in logs.
+        usable = 0 < len(incoming) <= 128 and incoming.isascii() and incoming.isprintable()
+        request_id = incoming if usable else ""
         request_id = request_id or uuid.uuid4().hex
         scope["coord.request_id"] = request_id
         started = time.perf_counter()

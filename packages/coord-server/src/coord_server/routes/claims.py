@@ -57,7 +57,7 @@ async def _create(ctx: AppContext, request: Request) -> Response:
     _count_refusal(ctx, claim_request, decision)
     if body.wait_seconds > 0:
         waiter = ctx.desk.park(claim_request, body, _context(body))
-        outcome = await _wait(ctx, request, waiter, body.wait_seconds)
+        outcome = await wait_in_queue(ctx, request, waiter, body.wait_seconds)
         return _after_wait(ctx, engineer, claim_request, waiter, outcome, report)
     return _refused(ctx, engineer, decision, report)
 
@@ -121,7 +121,9 @@ def _refused(
     return model_response(answer, 409, queue_depth_header(ctx, engineer))
 
 
-async def _wait(ctx: AppContext, request: Request, waiter: Waiter, seconds: int) -> Outcome | None:
+async def wait_in_queue(
+    ctx: AppContext, request: Request, waiter: Waiter, seconds: int
+) -> Outcome | None:
     """Await the grant, the deadline, a cancel, or the caller hanging up (which cancels)."""
     hang_up: asyncio.Future[object] = asyncio.ensure_future(_disconnected(request))
     try:

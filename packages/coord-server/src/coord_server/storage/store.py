@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from coord_server.storage import schema
 from coord_server.storage.schema import NO_REPO
 
 Row = Mapping[str, Any]
+
+logger = logging.getLogger("coord.storage")
+
+
+@dataclass(slots=True)
+class CommitHooks:
+    """What happens around the event rows of a transaction; set up once when the app is built."""
+
+    outbox_rows: Callable[[Sequence[Row]], list[Row]] | None = None
+    """Builds webhook outbox rows for freshly inserted events (unset: no webhook configured)."""
+    after_commit: list[Callable[[list[Row]], None]] = field(default_factory=list)
+    """Told of the event rows (with their ids) of every committed transaction, in id order."""
 
 
 def repo_key(repo: str | None) -> str:
@@ -23,8 +49,11 @@ def repo_key(repo: str | None) -> str:
 class Transaction:
     """Writes made on one connection and committed together, or not at all."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, hooks: CommitHooks | None = None) -> None:
         self._connection = connection
+        self._hooks = hooks or CommitHooks()
+        self.events: list[Row] = []
+        """Event rows inserted so far, with their ids: announced once the transaction commits."""
 
     def insert_claims(self, rows: Sequence[Row]) -> None:
         """Insert granted claim rows."""
@@ -86,9 +115,22 @@ class Transaction:
             self._connection.execute(insert(schema.blocked_attempts), list(rows))
 
     def insert_events(self, rows: Sequence[Row]) -> None:
-        """Append to the durable event log."""
-        if rows:
-            self._connection.execute(insert(schema.events), list(rows))
+        """Append to the durable event log, and to the webhook outbox when one is configured.
+
+        Both land in this transaction: an event is never delivered for a change that rolled
+        back, and never lost for one that committed.
+        """
+        if not rows:
+            return
+        table = schema.events
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = self._connection.execute(statement, list(rows)).scalars().all()
+        stored = [{**row, "id": event_id} for row, event_id in zip(rows, ids, strict=True)]
+        self.events.extend(stored)
+        if self._hooks.outbox_rows is not None:
+            outbox = self._hooks.outbox_rows(stored)
+            if outbox:
+                self._connection.execute(insert(schema.webhook_outbox), outbox)
 
     def save_idempotent(
         self, key: str, request_hash: str, status: int, body: str, at: datetime
@@ -106,12 +148,23 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.hooks = CommitHooks()
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One atomic unit of writes."""
+        """One atomic unit of writes; its events are announced after the commit."""
         with self.engine.begin() as connection:
-            yield Transaction(connection)
+            tx = Transaction(connection, self.hooks)
+            yield tx
+        if tx.events:
+            self._announce(tx.events)
+
+    def _announce(self, events: list[Row]) -> None:
+        for listener in self.hooks.after_commit:
+            try:
+                listener(events)
+            except Exception:  # a boundary: the change is committed; a listener must not undo
+                logger.exception("an event listener failed after commit")
 
     def ping(self) -> None:
         """Raise when the database does not answer."""
