@@ -11,6 +11,17 @@ kept in a file, is attached to the report of a failing test as "coord-api stderr
 
 Tests that need git skip when it is missing, unless `COORD_TEST_REQUIRE_ALL=1` makes a missing
 tool a failure (CI sets it so that nothing is skipped silently).
+
+    def test_claims_survive_a_restart(coord_api_factory, git_repo):
+        repo = git_repo({"src/a.ts": "export {}\n"})
+        server = coord_api_factory.start(repo_root=repo, env={"COORD_MAX_CLAIM_FILES": "5"})
+        with server.client() as http:             # httpx.Client with the operator token
+            http.post("/claims", json={"engineer": "alex", "claims": [{"pattern": "src/a.ts"}]})
+        server = coord_api_factory.restart(server)  # same database, same port
+        with CoordClient(server.client_config()) as client:   # or the typed client
+            assert client.list_claims().count == 1
+
+Test modules cannot import this file (pytest's importlib mode); annotate fixtures as `Any`.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ import sys
 import sysconfig
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -101,7 +112,6 @@ class CoordApi:
     spec: ServerSpec
     process: subprocess.Popen[bytes]
     stderr_path: Path
-    stopped: bool = field(default=False)
 
     @property
     def base_url(self) -> str:
@@ -147,7 +157,6 @@ class CoordApi:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.stopped = True
         return self.process.returncode
 
 
@@ -324,9 +333,12 @@ GitRepoFactory = Callable[..., Path]
 
 
 def _git_env(home: Path) -> dict[str, str]:
-    """An environment in which git reads no user or system configuration."""
-    ignored = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_CONFIG")
-    env = {k: v for k, v in os.environ.items() if k not in ignored}
+    """An environment in which git reads no user or system configuration.
+
+    Every inherited `GIT_*` variable is dropped: one exported by a hook that runs these tests
+    (`GIT_DIR`, `GIT_INDEX_FILE`) would point git at another repository.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update({
         "HOME": str(home),
         "GIT_CONFIG_GLOBAL": os.devnull,
@@ -341,10 +353,10 @@ def _git_env(home: Path) -> dict[str, str]:
 
 def _git_repo_maker(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
     git = require_tool("git")
+    env = _git_env(tmp_path_factory.mktemp("git-home"))
 
     def make(files: Mapping[str, str] | Iterable[str], *, commit: bool = True) -> Path:
         root = tmp_path_factory.mktemp("repo")
-        env = _git_env(root.parent)
         contents = files if isinstance(files, Mapping) else {path: f"{path}\n" for path in files}
         for path, text in contents.items():
             target = root / path

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +212,25 @@ def test_history_matches_what_clients_were_told(server: Any, race_logs: list[Cli
     with server.client() as client:
         assert client.get("/readyz").status_code == 200
         assert client.get("/claims", params={"all_repos": "true"}).json()["count"] == 0
+
+
+def test_the_history_check_finds_planted_collisions() -> None:
+    start = datetime(2026, 11, 24, 12, 0)
+
+    def row(claim_id: str, engineer: str, pattern: str, at: int, until: int | None) -> HistoryRow:
+        end = None if until is None else start + timedelta(seconds=until)
+        return HistoryRow(
+            claim_id, engineer, "", pattern, "file", at, start + timedelta(seconds=at), end
+        )
+
+    history = [
+        row("a", "e1", "src/*.ts", 0, 2),
+        row("b", "e2", "src/a*", 1, None),  # overlaps a while a is active
+        row("c", "e1", "src/a.ts", 2, None),  # a ended at 2 (half-open); b is someone else's
+        row("d", "e2", "src/a.ts", 3, None),  # b is e2's own; c is not
+        row("e", "e3", "docs/**", 4, None),  # disjoint from everything
+    ]
+
+    found = [(a.id, b.id) for a, b in simultaneous_overlaps(history)]
+
+    assert found == [("a", "b"), ("b", "c"), ("c", "d")]

@@ -7,12 +7,16 @@ Each test starts the console script on a free loopback port with its own tempora
 from __future__ import annotations
 
 import signal
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from coord_server.storage import make_engine, migrate, sqlite_url
 
 pytestmark = pytest.mark.slow
 
@@ -162,9 +166,8 @@ def test_batch_over_the_repo_ratio_is_refused_as_a_whole(checkout_client: httpx.
     each_fits = [claim(checkout_client, "alex/claude/main", p) for p in ("lib/x/*", "lib/y/*")]
     for response in each_fits:
         assert response.status_code == 200, response.text
-    checkout_client.post("/claims/release", json={
-        "claim_ids": [i for r in each_fits for i in r.json()["claim_ids"]]
-    })  # fmt: skip
+    held = [claim_id for response in each_fits for claim_id in response.json()["claim_ids"]]
+    assert checkout_client.post("/claims/release", json={"claim_ids": held}).status_code == 200
 
     together = claim(checkout_client, "alex/claude/main", "lib/x/*", "lib/y/*")
 
@@ -197,7 +200,9 @@ def test_restart_keeps_claims_fences_and_expiry_schedule(coord_api_factory: Any)
     # uvicorn shuts down gracefully, then re-raises the signal; only SIGKILL means it hung.
     assert first.process.returncode in {0, -signal.SIGTERM}, "SIGTERM must end coord-api"
     with second.client() as client:
-        assert datetime.now(UTC) < timestamp(short_claim["expires_at"]), "restart too slow"
+        assert datetime.now(UTC) < timestamp(short_claim["expires_at"]), (
+            "the restart outlasted the short TTL"
+        )
         active = active_claims(client)
         expected = [kept, batch[1], in_repo[0], short_claim]
         assert {claim_id: row["fence"] for claim_id, row in active.items()} == {
@@ -249,6 +254,23 @@ def test_invalid_setting_stops_the_start_naming_the_variable(coord_api_factory: 
     assert result.returncode != 0
     assert "COORD_PORT" in result.stderr
     assert "'abc'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_database_from_newer_code_is_refused_in_one_line(
+    coord_api_factory: Any, tmp_path: Path
+) -> None:
+    database = tmp_path / "newer.db"
+    engine = make_engine(sqlite_url(database))
+    migrate(engine)
+    engine.dispose()
+    with sqlite3.connect(database) as db:
+        db.execute("update alembic_version set version_num = '9999_future'")
+
+    result = coord_api_factory.run_to_exit(database_path=database)
+
+    assert result.returncode == 2
+    assert "newer than this coord-server knows" in result.stderr
     assert "Traceback" not in result.stderr
 
 

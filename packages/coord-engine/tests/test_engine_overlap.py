@@ -57,6 +57,7 @@ def oracle_set(pattern: str) -> frozenset[str]:
     """The paths of UNIVERSE pathspec matches, through the regex its gitignore pattern compiles
     to (what `match_file` evaluates; calling that per path would be a hundred times slower)."""
     regex = pathspec.PathSpec.from_lines("gitignore", [pattern]).patterns[0].regex
+    assert regex is not None
     return frozenset(path for path in UNIVERSE if regex.search(path))
 
 

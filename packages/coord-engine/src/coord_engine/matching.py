@@ -45,16 +45,17 @@ def _path_test(pattern: str) -> PathTest:
 
 def _literal_test(glob: Glob) -> PathTest | None:
     """String comparisons for the wildcard-free shapes; None for any other pattern."""
-    texts = [segment.text for segment in glob.segments]
-    literal = all(segment.is_literal for segment in glob.segments[1:-1])
-    first, last = glob.segments[0], glob.segments[-1]
-    if len(texts) == 1 and first.is_globstar:
+    segments = glob.segments
+    texts = [segment.text for segment in segments]
+    if len(segments) == 1 and segments[0].is_globstar:
         return _everything
-    if not glob.anchored and last.is_literal:
-        return _named_anywhere(texts[-1])
-    if glob.anchored and literal and first.is_literal and last.is_literal:
+    if not glob.anchored:
+        return _named_anywhere(texts[1]) if segments[1].is_literal else None
+    if not all(segment.is_literal for segment in segments[:-1]):
+        return None
+    if segments[-1].is_literal:
         return _at_or_below("/".join(texts))
-    if glob.anchored and literal and first.is_literal and last.is_globstar and len(texts) > 1:
+    if segments[-1].is_globstar:
         return _below("/".join(texts[:-1]) + "/")
     return None
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from coord_engine._automaton import Automaton, path_automaton
-from coord_engine._charset import CharSet, intersect
+from coord_engine._charset import ANY, CharSet, intersect
 from coord_engine._compiled import glob_of
 from coord_engine._glob import Glob
 from coord_engine.matching import matches
@@ -100,24 +100,27 @@ def counterexample(outer: str, inner: str) -> str | None:
         if small.accepting[small_state] and not any(big.accepting[q] for q in subset):
             return _spell(parents, state)
         for small_label, small_target in small.edges[small_state]:
-            for label, big_targets in _successors(big, subset, small_label):
+            for region, big_targets in _moves(outer, subset):
                 target = (small_target, big_targets)
-                if target not in parents:
+                if target not in parents and (label := intersect(small_label, region)):
                     parents[target] = (state, label)
                     frontier.append(target)
     return None
 
 
-def _successors(big: Automaton, subset: _Subset, label: CharSet) -> list[tuple[CharSet, _Subset]]:
-    """Split `label` into the parts that lead `subset` to the same set of successor states."""
-    regions: list[tuple[CharSet, _Subset]] = [(label, frozenset())]
+@lru_cache(maxsize=65536)
+def _moves(outer: str, subset: _Subset) -> tuple[tuple[CharSet, _Subset], ...]:
+    """Where the states `subset` of `outer` go on each character: the alphabet split into
+    regions, each with the set of successor states it leads to (empty where all runs die)."""
+    big = path_automaton(outer)
+    regions: list[tuple[CharSet, _Subset]] = [(ANY, frozenset())]
     for state in subset:
         for edge_label, target in big.edges[state]:
             regions = [part for region in regions for part in _refine(region, edge_label, target)]
     merged: dict[_Subset, CharSet] = {}
-    for region, targets in regions:
-        merged[targets] = merged[targets] | region if targets in merged else region
-    return [(region, targets) for targets, region in merged.items()]
+    for chars, targets in regions:
+        merged[targets] = merged[targets] | chars if targets in merged else chars
+    return tuple((chars, targets) for targets, chars in merged.items())
 
 
 def _refine(

@@ -16,41 +16,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coord_mcp import _git
-from coord_mcp.local_env import LOCAL_ENV, find_local_env, parse_local_env
 from coord_protocol._base import SESSION_ID_PATTERN
-from coord_protocol.client import PLACEHOLDER_TOKENS
+from coord_protocol.local_env import (
+    DEFAULT_API_URL,
+    ENVIRONMENT,
+    KEYS,
+    LOCAL_ENV,
+    PLACEHOLDERS,
+    find_local_env,
+    is_placeholder,
+    merge_local_env,
+    read_local_env,
+)
+
+# The local.env rules are shared by every client and live in coord-protocol; they stay
+# importable from here.
+__all__ = [
+    "DEFAULT_API_URL",
+    "ENVIRONMENT",
+    "KEYS",
+    "PLACEHOLDERS",
+    "McpConfig",
+    "is_placeholder",
+    "resolve_config",
+]
 
 logger = logging.getLogger("coord_mcp.config")
 
-KEYS = (
-    "COORD_API_URL",
-    "COORD_AUTH_TOKEN",
-    "COORD_REPO_ID",
-    "COORD_BRANCH",
-    "COORD_REPO_ROOT",
-    "COORD_USER",
-)
-"""The keys `local.env` may fill; any other line of the file is ignored."""
-
-PLACEHOLDERS = frozenset({"set-me", "example-org/example-repo", "http://127.0.0.1:8080"})
-"""Values the tracked templates ship; they count as unset."""
-
-DEFAULT_API_URL = "http://127.0.0.1:8080"
-"""Where the service is when nothing says otherwise (`coord start`'s default)."""
-
-ENVIRONMENT = "environment"
-"""Source name of a value that came from the process environment."""
-
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 _SESSION = re.compile(SESSION_ID_PATTERN)
-
-
-def is_placeholder(value: str | None) -> bool:
-    """True for a missing, empty or documented placeholder value."""
-    if value is None:
-        return True
-    cleaned = value.strip()
-    return cleaned.rstrip("/") in PLACEHOLDERS or cleaned in PLACEHOLDER_TOKENS
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +84,8 @@ def resolve_config(
 ) -> McpConfig:
     """The configuration for a coord-mcp started in `cwd` with `environ`."""
     local_env = find_local_env(cwd)
-    values, sources = _merge(environ, _read(local_env), local_env)
+    resolved = merge_local_env(environ, _read(local_env), local_env)
+    values, sources = dict(resolved.values), dict(resolved.sources)
     token = values.get("COORD_AUTH_TOKEN")
     real_token = None if is_placeholder(token) else token
     repo_root = _repo_root(values, local_env, cwd)
@@ -114,26 +109,10 @@ def _read(local_env: Path | None) -> dict[str, str]:
     if local_env is None:
         return {}
     try:
-        text = local_env.read_text(encoding="utf-8")
+        return read_local_env(local_env)
     except (OSError, UnicodeDecodeError) as exc:
         logger.warning("cannot read %s (%s); using the environment only", local_env, exc)
         return {}
-    return {key: value for key, value in parse_local_env(text).items() if key in KEYS}
-
-
-def _merge(
-    environ: Mapping[str, str], from_file: Mapping[str, str], local_env: Path | None
-) -> tuple[dict[str, str], dict[str, str]]:
-    values: dict[str, str] = {}
-    sources: dict[str, str] = {}
-    for key in KEYS:
-        explicit = environ.get(key)
-        filed = from_file.get(key)
-        if not is_placeholder(explicit) or (filed is None and explicit is not None):
-            values[key], sources[key] = str(explicit), ENVIRONMENT
-        elif filed is not None:
-            values[key], sources[key] = filed, str(local_env)
-    return values, sources
 
 
 def _real(value: str | None) -> str | None:

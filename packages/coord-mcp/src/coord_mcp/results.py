@@ -83,6 +83,12 @@ class MyRequests(ResultModel):
     """Number of items listed."""
 
 
+def result_model(payload: type[BaseModel]) -> type[ToolResult[Any]]:
+    """The envelope whose `result` is `payload`: its JSON schema is a tool's output schema."""
+    model: type[ToolResult[Any]] = ToolResult[payload]  # type: ignore[valid-type]
+    return model
+
+
 def succeeded(summary: str, next_step: str, result: Any = None) -> ToolResult[Any]:
     """A result for a call that did what was asked."""
     return ToolResult[Any](ok=True, summary=summary, next_step=next_step, result=result)

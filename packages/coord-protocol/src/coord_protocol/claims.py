@@ -25,8 +25,11 @@ class ClaimSpec(RequestModel):
 
     type: ClaimType = ClaimType.FILE
     """`file` (exclusive, narrowable), `module` (exclusive) or `shared_file` (cooperative)."""
-    pattern: Annotated[str, Field(min_length=1, max_length=4096)]
-    """Repo-relative gitignore-style pattern, e.g. `src/auth/**` or `src/app/router.ts`."""
+    pattern: str
+    """Repo-relative gitignore-style pattern, e.g. `src/auth/**` or `src/app/router.ts`.
+
+    Length and content are checked by the pattern rules (400 naming the rule), not the schema.
+    """
     symbols: Annotated[list[str], Field(max_length=500)] | None = None
     """Symbol paths such as `Router::handleAuth`; present makes the claim symbol-scoped."""
     narrowable: bool | None = None

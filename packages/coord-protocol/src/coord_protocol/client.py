@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from coord_protocol import local_env
 from coord_protocol.claims import (
     ClaimList,
     CreateClaimsRequest,
@@ -25,6 +26,15 @@ from coord_protocol.claims import (
 )
 from coord_protocol.conflicts import ConflictBatchRequest, ConflictCheckResponse
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.outbox import (
+    OutboxPurgeRequest,
+    OutboxPurgeResponse,
+    OutboxRetryRequest,
+    OutboxRetryResponse,
+    OutboxState,
+    OutboxStats,
+    OutboxTail,
+)
 from coord_protocol.queue import CancelQueueResponse, QueueList
 from coord_protocol.requests import (
     CreateReleaseRequest,
@@ -44,8 +54,9 @@ DEFAULT_TIMEOUT_SEC = 30.0
 LONG_POLL_MARGIN_SEC = 15.0
 """Extra time a long-poll gets beyond its `wait_seconds`, so the server answers first."""
 
-PLACEHOLDER_TOKENS = frozenset({"", "set-me", "changeme", "change-me"})
-"""Token values that templates ship: never sent as a bearer token."""
+PLACEHOLDER_TOKENS = local_env.PLACEHOLDER_TOKENS
+"""Token values that templates ship: never sent as a bearer token (defined with the
+stdlib-only local.env reader, which hooks use without loading this client)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +242,27 @@ class Calls:
         """A plain GET such as `/whoami`, `/meta`, `/readyz`."""
         return Call("GET", path)
 
+    @staticmethod
+    def outbox_stats() -> Call:
+        """`GET /admin/outbox/stats`."""
+        return Call("GET", "/admin/outbox/stats")
+
+    @staticmethod
+    def outbox_tail(limit: int = 50, state: OutboxState | None = None) -> Call:
+        """`GET /admin/outbox/tail`."""
+        params = [("limit", str(limit))] + ([("state", state)] if state else [])
+        return Call("GET", "/admin/outbox/tail", params=params)
+
+    @staticmethod
+    def outbox_retry(request: OutboxRetryRequest) -> Call:
+        """`POST /admin/outbox/retry`."""
+        return Call("POST", "/admin/outbox/retry", _body(request))
+
+    @staticmethod
+    def outbox_purge(request: OutboxPurgeRequest) -> Call:
+        """`POST /admin/outbox/purge`."""
+        return Call("POST", "/admin/outbox/purge", _body(request))
+
 
 class CoordClient:
     """Blocking client: one connection pool, closed with `close()` or a `with` block."""
@@ -338,6 +370,22 @@ class CoordClient:
         """Readiness (no auth)."""
         return self.send(Calls.get("/readyz"), Readiness)
 
+    def outbox_stats(self) -> OutboxStats:
+        """Webhook deliveries of the last 24 h per event type and state (operator)."""
+        return self.send(Calls.outbox_stats(), OutboxStats)
+
+    def outbox_tail(self, limit: int = 50, state: OutboxState | None = None) -> OutboxTail:
+        """The newest webhook deliveries (operator)."""
+        return self.send(Calls.outbox_tail(limit, state), OutboxTail)
+
+    def outbox_retry(self, request: OutboxRetryRequest) -> OutboxRetryResponse:
+        """Re-arm failed or exhausted deliveries (operator)."""
+        return self.send(Calls.outbox_retry(request), OutboxRetryResponse)
+
+    def outbox_purge(self, request: OutboxPurgeRequest) -> OutboxPurgeResponse:
+        """Delete old delivered or exhausted rows (operator)."""
+        return self.send(Calls.outbox_purge(request), OutboxPurgeResponse)
+
 
 class AsyncCoordClient:
     """Async twin of `CoordClient`, for event-loop callers such as the MCP bridge."""
@@ -396,3 +444,19 @@ class AsyncCoordClient:
     async def pending_requests(self, session_id: str) -> PendingRequests:
         """The inbox of a session: release requests and notices."""
         return await self.send(Calls.pending_requests(session_id), PendingRequests)
+
+    async def outbox_stats(self) -> OutboxStats:
+        """Webhook deliveries of the last 24 h per event type and state (operator)."""
+        return await self.send(Calls.outbox_stats(), OutboxStats)
+
+    async def outbox_tail(self, limit: int = 50, state: OutboxState | None = None) -> OutboxTail:
+        """The newest webhook deliveries (operator)."""
+        return await self.send(Calls.outbox_tail(limit, state), OutboxTail)
+
+    async def outbox_retry(self, request: OutboxRetryRequest) -> OutboxRetryResponse:
+        """Re-arm failed or exhausted deliveries (operator)."""
+        return await self.send(Calls.outbox_retry(request), OutboxRetryResponse)
+
+    async def outbox_purge(self, request: OutboxPurgeRequest) -> OutboxPurgeResponse:
+        """Delete old delivered or exhausted rows (operator)."""
+        return await self.send(Calls.outbox_purge(request), OutboxPurgeResponse)

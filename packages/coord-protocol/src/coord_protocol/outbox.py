@@ -14,6 +14,20 @@ OutboxState = Literal["pending", "failed", "delivered", "exhausted"]
 OUTBOX_STATES: tuple[OutboxState, ...] = ("pending", "failed", "delivered", "exhausted")
 """Every state, in the order a delivery moves through them."""
 
+RetryableState = Literal["failed", "exhausted"]
+"""States `POST /admin/outbox/retry` can re-arm."""
+
+FinishedState = Literal["delivered", "exhausted"]
+"""States `POST /admin/outbox/purge` can delete."""
+
+
+def _retryable() -> list[RetryableState]:
+    return ["failed", "exhausted"]
+
+
+def _finished() -> list[FinishedState]:
+    return ["delivered", "exhausted"]
+
 
 class OutboxCounts(WireModel):
     """Deliveries per state."""
@@ -95,9 +109,7 @@ class OutboxRetryRequest(RequestModel):
 
     delivery_ids: list[str] | None = Field(default=None, max_length=10_000)
     """Only these deliveries; every matching row when absent."""
-    states: list[Literal["failed", "exhausted"]] = Field(
-        default_factory=lambda: ["failed", "exhausted"], min_length=1
-    )
+    states: list[RetryableState] = Field(default_factory=_retryable, min_length=1)
     """Which rows are re-armed; pending and delivered rows are never touched."""
 
 
@@ -113,9 +125,7 @@ class OutboxPurgeRequest(RequestModel):
 
     older_than_days: float = Field(default=7, ge=0, le=3650, allow_inf_nan=False)
     """Rows created more than this many days ago are deleted (0: every finished row)."""
-    states: list[Literal["delivered", "exhausted"]] = Field(
-        default_factory=lambda: ["delivered", "exhausted"], min_length=1
-    )
+    states: list[FinishedState] = Field(default_factory=_finished, min_length=1)
     """Which finished rows go; rows still waiting for delivery are never purged."""
 
 

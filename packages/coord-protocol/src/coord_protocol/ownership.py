@@ -85,3 +85,20 @@ class AutoResolutionSeries(WireModel):
     """The window."""
     count: int
     """Number of rows."""
+
+
+class OwnershipSummary(WireModel):
+    """Answer of `POST /config/ownership`: what the accepted document now means."""
+
+    ok: bool = True
+    """The document was accepted and is in force."""
+    areas: int
+    """Ownership areas defined."""
+    hard_patterns: list[str]
+    """Paths of the `hard` areas: claims overlapping them report `severity: hard`."""
+    shared_files: list[str]
+    """Canonical `shared_files` entries: claims inside them are cooperative."""
+    suggested_splits: int
+    """Entries under `suggested_splits`."""
+    reclassified_claims: int
+    """Active claims whose `shared` flag or `severity` changed with this document."""

@@ -47,8 +47,12 @@ class CreateReleaseRequest(RequestModel):
 class ReleaseRequest(WireModel):
     """A release request and its current state."""
 
+    kind: Literal["release"] = "release"
+    """Always `release`: tells release requests apart from queue rows (`queued`)."""
     id: str
     """Request id."""
+    repo: str | None = None
+    """Repository bucket of the claim."""
     claim_id: str
     """The claim asked for."""
     requester: str
@@ -56,7 +60,9 @@ class ReleaseRequest(WireModel):
     holder: str
     """Who holds the claim."""
     holder_pattern: str
-    """What the claim holds."""
+    """What the claim held when the request was filed."""
+    holder_session_id: str | None = None
+    """The holder's session, whose inbox lists the request."""
     reason: str
     """Why it was asked."""
     urgency: Urgency
@@ -71,8 +77,15 @@ class ReleaseRequest(WireModel):
     """The holder's answer, once given."""
     note: str | None = None
     """The holder's note."""
+    narrowed_pattern: str | None = None
+    """For `narrowed`: what the holder keeps now."""
     created_at: UtcDatetime
     """When it was filed."""
+    notified_at: UtcDatetime | None = None
+    """When the holder's inbox (or a listing by holder) first showed it."""
+    claim_expires_at: UtcDatetime | None = None
+    """While pending: when the holder's claim runs out (shortened on filing); the request
+    expires with it unless answered first."""
     decided_at: UtcDatetime | None = None
     """When it was answered or resolved."""
     granted_claim_ids: list[str] = Field(default_factory=list)
@@ -142,8 +155,14 @@ class InboxNotice(WireModel):
     """The release request, for `release_request` notices."""
     other_engineer: str | None = None
     """The engineer on the other side."""
+    other_claim_id: str | None = None
+    """The other side's claim, when they hold one (auto-narrow)."""
+    pattern: str | None = None
+    """The pattern the other side asked for."""
     symbols: list[str] | None = None
     """Symbols concerned (auto-narrow)."""
+    count: int = 1
+    """How many times it happened (repeated refusals of one engineer are one notice)."""
 
 
 class PendingRequests(WireModel):

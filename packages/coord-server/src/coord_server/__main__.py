@@ -10,7 +10,14 @@ import uvicorn
 
 from coord_server.app import create_app
 from coord_server.settings import Settings, SettingsError, load_settings
-from coord_server.storage import InstanceLock, InstanceLockError, SchemaError
+from coord_server.storage import (
+    InstanceLock,
+    InstanceLockError,
+    SchemaError,
+    make_engine,
+    migrate,
+    sqlite_url,
+)
 
 
 class _JsonFormatter(logging.Formatter):
@@ -50,6 +57,15 @@ def _take_instance_lock(settings: Settings) -> InstanceLock | None:
     return lock
 
 
+def _migrate(settings: Settings) -> None:
+    """Bring the schema up to date before serving, so a refusal is one line, not a traceback."""
+    engine = make_engine(settings.database_url or sqlite_url(settings.database_path))
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     """Start the server, or explain on stderr why it cannot start (exit 2)."""
     try:
@@ -65,6 +81,11 @@ def main() -> None:
         raise SystemExit(2) from None
     if lock is not None:  # held until the process exits; the app must not take it again
         settings = settings.model_copy(update={"disable_instance_lock": True})
+    try:
+        _migrate(settings)
+    except SchemaError as exc:
+        sys.stderr.write(f"coord-api: {exc}\n")
+        raise SystemExit(2) from None
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -75,11 +96,7 @@ def main() -> None:
         access_log=settings.log_level in {"debug", "trace"},
         proxy_headers=True,
     )
-    try:
-        uvicorn.Server(config).run()
-    except (InstanceLockError, SchemaError) as exc:
-        sys.stderr.write(f"coord-api: {exc}\n")
-        raise SystemExit(2) from None
+    uvicorn.Server(config).run()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from coord_server.context import AppContext, Clock, utc_now
 from coord_server.errors import HANDLERS
 from coord_server.middleware import BearerAuth, RequestContext
-from coord_server.routes import claims, conflicts, meta, queue, sessions
+from coord_server.routes import admin, claims, conflicts, events, meta, queue, sessions
 from coord_server.service.expiry import ExpiryLoop
 from coord_server.settings import Settings
 from coord_server.storage import InstanceLock, Store, make_engine, migrate, sqlite_url
@@ -80,6 +80,8 @@ def _routes() -> list[Route]:
         *conflicts.routes(),
         *sessions.routes(),
         *queue.routes(),
+        *events.routes(),
+        *admin.routes(),
     ]
 
 
@@ -108,9 +110,13 @@ async def _background(ctx: AppContext) -> AsyncIterator[None]:
         expiry = ExpiryLoop(ctx.claims, ctx.settings.cleanup_interval_sec)
         tasks.append(asyncio.create_task(expiry.run(), name="coord-expiry"))
     tasks.append(asyncio.create_task(_housekeeping(ctx), name="coord-housekeeping"))
+    tasks.append(asyncio.create_task(ctx.retention.run(), name="coord-retention"))
+    if ctx.webhooks is not None:  # its own task: a slow receiver never holds up a request
+        tasks.append(asyncio.create_task(ctx.webhooks.run(), name="coord-webhooks"))
     try:
         yield
     finally:
+        ctx.live.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -16,9 +16,12 @@ from coord_server.metrics import Metrics
 from coord_server.repo_files import RepoFiles
 from coord_server.service.claims import ClaimService
 from coord_server.service.idempotency import Idempotency
+from coord_server.service.live import Broadcaster
 from coord_server.service.queue import QueueDesk
+from coord_server.service.retention import Retention, RetentionPolicy
 from coord_server.service.sessions import SessionActivity
 from coord_server.service.symbol_check import SymbolValidator
+from coord_server.service.webhooks import WebhookDeliverer, webhook_deliverer
 from coord_server.settings import Settings
 from coord_server.storage import Store
 
@@ -46,6 +49,9 @@ class AppContext:
     repo_files: RepoFiles | None
     symbols: SymbolValidator | None
     version: str
+    live: Broadcaster
+    webhooks: WebhookDeliverer | None
+    retention: Retention
 
     @classmethod
     def build(cls, settings: Settings, store: Store, clock: Clock, version: str) -> AppContext:
@@ -67,6 +73,8 @@ class AppContext:
                 settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec
             )
             symbols = SymbolValidator(settings.repo_root)
+        live = Broadcaster()
+        store.hooks.after_commit.append(live.publish)
         return cls(
             settings=settings,
             store=store,
@@ -79,6 +87,9 @@ class AppContext:
             repo_files=repo_files,
             symbols=symbols,
             version=version,
+            live=live,
+            webhooks=webhook_deliverer(store, settings, clock),
+            retention=Retention(store, RetentionPolicy.from_settings(settings), clock),
         )
 
     def touch(self, request: Request, session_id: str | None) -> str | None:

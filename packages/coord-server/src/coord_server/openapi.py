@@ -20,6 +20,12 @@ from coord_protocol import (
     ExtendClaimRequest,
     ExtendClaimResponse,
     Meta,
+    OutboxPurgeRequest,
+    OutboxPurgeResponse,
+    OutboxRetryRequest,
+    OutboxRetryResponse,
+    OutboxStats,
+    OutboxTail,
     QueueList,
     Readiness,
     ReleaseClaimsRequest,
@@ -32,6 +38,7 @@ from coord_protocol import (
 
 REF_PREFIX = "#/components/schemas/"
 SERVICE = ("service",)
+OUTBOX = ("outbox",)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,18 @@ OPERATIONS = (
     Operation("GET", "/openapi.json", "This document.", {200: None}, public=True, tags=SERVICE),
     Operation("DELETE", "/requests/{queue_id}", "Cancel a waiting queue entry.",
               {200: CancelQueueResponse}, tags=("queue",)),
+    Operation("GET", "/events", "Live events as `text/event-stream`; each `data:` is a "
+              "WebhookPayload, each `id:` its event id (send it back as `Last-Event-ID`).",
+              {200: None}, query=("repo", "engineer", "types", "last_event_id"),
+              tags=("events",)),
+    Operation("GET", "/admin/outbox/stats", "Webhook deliveries of the last 24 h (operator).",
+              {200: OutboxStats}, tags=OUTBOX),
+    Operation("GET", "/admin/outbox/tail", "Newest webhook deliveries (operator).",
+              {200: OutboxTail}, query=("limit", "state"), tags=OUTBOX),
+    Operation("POST", "/admin/outbox/retry", "Re-arm failed or exhausted deliveries (operator).",
+              {200: OutboxRetryResponse}, body=OutboxRetryRequest, tags=OUTBOX),
+    Operation("POST", "/admin/outbox/purge", "Delete old finished deliveries (operator).",
+              {200: OutboxPurgeResponse}, body=OutboxPurgeRequest, tags=OUTBOX),
 )  # fmt: skip
 
 

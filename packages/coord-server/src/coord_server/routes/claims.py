@@ -81,6 +81,7 @@ def _count_refusal(ctx: AppContext, request: ClaimRequest, decision: Decision) -
     ]
     with ctx.store.transaction() as tx:
         tx.insert_blocked_attempts(rows)
+    ctx.claims.refused(request, decision)
 
 
 def _granted(

@@ -25,6 +25,9 @@ from coord_server.storage.store import Store, Transaction, repo_key
 
 Clock = Callable[[], datetime]
 ReleaseListener = Callable[[set[str | None]], None]
+GrantWriter = Callable[[Transaction, ClaimRequest, Decision, list[ClaimRecord]], None]
+"""Adds rows to a grant's own transaction (inbox notices, contention records)."""
+RefusalListener = Callable[[ClaimRequest, Decision], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,9 @@ class ClaimService:
         self.deadlines = Deadlines()
         self.release_listeners: list[ReleaseListener] = []
         self.grant_listeners: list[Callable[[list[ClaimRecord]], None]] = []
+        self.grant_writers: list[GrantWriter] = []
+        self.refusal_listeners: list[RefusalListener] = []
+        self.deadline_listeners: list[Callable[[datetime], None]] = []
         self.release_counter: Callable[[str, int], None] | None = None
 
     # -- start-up -------------------------------------------------------------------------
@@ -100,6 +106,8 @@ class ClaimService:
                 tx.update_claim(partner_id, coexists_with=merged)
             self._finish_queue(tx, context, records, now)
             tx.insert_events(events.rows)
+            for write in self.grant_writers:
+                write(tx, request, decision, records)
         self._apply_grant(key, records, partners)
         return records
 
@@ -153,8 +161,19 @@ class ClaimService:
 
     # -- releasing ------------------------------------------------------------------------
 
-    def release(self, records: Sequence[ClaimRecord], reason: str, now: datetime) -> list[str]:
-        """Release active claims (reason `released`, `expired`, `idle`, ...) and serve queues."""
+    def refused(self, request: ClaimRequest, decision: Decision) -> None:
+        """Tell listeners (inbox, auto-promote) that a claim request was refused (409 or queued)."""
+        for listener in self.refusal_listeners:
+            listener(request, decision)
+
+    def release(
+        self, records: Sequence[ClaimRecord], reason: str, now: datetime, announce: bool = True
+    ) -> list[str]:
+        """Release active claims (reason `released`, `expired`, `idle`, ...) and serve queues.
+
+        `announce=False` leaves serving the queues to the caller (`announce()`), who may first
+        grant someone ahead of them (an approved release request).
+        """
         records = [record for record in records if record.id in self.state.claims]
         if not records:
             return []
@@ -171,10 +190,14 @@ class ClaimService:
             record.released_at = now
         if self.release_counter is not None:
             self.release_counter(reason, len(records))
-        repos = {record.repo for record in records}
+        if announce:
+            self.announce({record.repo for record in records})
+        return ids
+
+    def announce(self, repos: set[str | None]) -> None:
+        """Something in `repos` stopped blocking (released, narrowed, made shared): serve queues."""
         for listener in self.release_listeners:
             listener(repos)
-        return ids
 
     def release_ids(self, claim_ids: Iterable[str], engineer: str | None) -> list[str]:
         """Release the named active claims (only `engineer`'s when given)."""
@@ -225,6 +248,13 @@ class ClaimService:
         record.last_activity = now
         self.deadlines.add_claim(record.id, expires_at)
         return record
+
+    def reschedule(self, record: ClaimRecord, expires_at: datetime) -> None:
+        """Adopt a committed new expiry of an active claim and wake the expiry loop for it."""
+        record.expires_at = expires_at
+        self.deadlines.add_claim(record.id, expires_at)
+        for listener in self.deadline_listeners:
+            listener(expires_at)
 
     # -- expiry ---------------------------------------------------------------------------
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from coord_protocol.timestamps import format_utc
 from coord_protocol.vocab import EventType
 from coord_server.service.records import ClaimRecord
 from coord_server.storage.store import repo_key
@@ -45,3 +48,18 @@ class EventBatch:
             fence=record.fence,
             **detail,
         )
+
+
+def event_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored event as webhooks and the live stream carry it (`WebhookPayload`).
+
+    `detail` starts with the event's `repo` (null for the no-repo bucket) and `engineer`, so a
+    receiver can route it without knowing which event types name them.
+    """
+    detail = {"repo": row["repo"] or None, "engineer": row["engineer"], **row["detail"]}
+    return {"event_type": row["event_type"], "timestamp": format_utc(row["at"]), "detail": detail}
+
+
+def payload_json(row: Mapping[str, Any]) -> str:
+    """`event_payload` as compact JSON text: the exact bytes a webhook signs and sends."""
+    return json.dumps(event_payload(row), separators=(",", ":"), ensure_ascii=False)

@@ -162,3 +162,85 @@ webhook_outbox = Table(
     Index("ix_outbox_created", "created_at"),
 )
 """Webhook deliveries, written in the transaction of the event they carry (SPEC §9)."""
+
+release_requests = Table(
+    "release_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("repo", String(200), nullable=False),
+    Column("claim_id", String(40), nullable=False),
+    Column("requester", String(200), nullable=False),
+    Column("holder", String(200), nullable=False),
+    Column("holder_session_id", String(128)),
+    Column("holder_pattern", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("urgency", String(10), nullable=False),
+    Column("requested_scope", Text),
+    Column("session_id", String(128)),
+    Column("state", String(12), nullable=False),
+    Column("decision", String(12)),
+    Column("note", Text),
+    Column("narrowed_pattern", Text),
+    Column("original_expires_at", UtcTimestamp, nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("notified_at", UtcTimestamp),
+    Column("decided_at", UtcTimestamp),
+    Column("granted_claim_ids", JSON, nullable=False),
+    Index("ix_release_requests_state", "state"),
+    Index("ix_release_requests_claim", "claim_id"),
+    Index("ix_release_requests_created", "created_at"),
+)
+"""Release requests (SPEC §7); the pending ones are mirrored in memory."""
+
+request_events = Table(
+    "request_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(40), nullable=False),
+    Column("event_type", String(20), nullable=False),
+    Column("at", UtcTimestamp, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index("ix_request_events_request", "request_id", "id"),
+)
+"""The audit timeline of each release request: filed, notified, responded, ..."""
+
+inbox_notices = Table(
+    "inbox_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(200), nullable=False),
+    Column("claim_id", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("other_engineer", String(200), nullable=False),
+    Column("other_claim_id", String(40)),
+    Column("pattern", Text, nullable=False),
+    Column("symbols", JSON),
+    Column("count", Integer, nullable=False),
+    Column("first_at", UtcTimestamp, nullable=False),
+    Column("at", UtcTimestamp, nullable=False),
+    Index("ix_inbox_claim", "claim_id", "kind", "other_engineer"),
+)
+"""Holder inbox notices: refusals caused by a claim (auto_conflict) and auto-narrowings."""
+
+ownership_documents = Table(
+    "ownership_documents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("text", Text, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("at", UtcTimestamp, nullable=False),
+)
+"""Every revision of owners.yaml; the newest row is in force."""
+
+shared_contention = Table(
+    "shared_contention",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(200), nullable=False),
+    Column("pattern", Text, nullable=False),
+    Column("engineer", String(200), nullable=False),
+    Column("at", UtcTimestamp, nullable=False),
+    Index("ix_shared_contention_at", "at"),
+)
+"""Shared grants that met other holders: the contention a promoted file still sees, which
+keeps auto-demote from removing an entry that would be promoted again at once."""

@@ -142,6 +142,55 @@ class Transaction:
             )
         )
 
+    def update_delivery(self, row_id: int, **values: Any) -> None:
+        """Record the outcome of a webhook delivery attempt."""
+        table = schema.webhook_outbox
+        self._connection.execute(update(table).where(table.c.id == row_id).values(**values))
+
+    # -- release requests, inbox, ownership ---------------------------------------------------
+
+    def insert_release_request(self, row: Row) -> None:
+        """File a release request."""
+        self._connection.execute(insert(schema.release_requests).values(**row))
+
+    def update_release_request(self, request_id: str, **values: Any) -> None:
+        """Change columns of one release request."""
+        table = schema.release_requests
+        self._connection.execute(update(table).where(table.c.id == request_id).values(**values))
+
+    def insert_request_events(self, rows: Sequence[Row]) -> None:
+        """Append steps to release requests' audit timelines."""
+        if rows:
+            self._connection.execute(insert(schema.request_events), list(rows))
+
+    def bump_inbox_notice(
+        self, claim_id: str, kind: str, other_engineer: str, **values: Any
+    ) -> bool:
+        """Count one more occurrence of a notice; False when there is none to count yet."""
+        table = schema.inbox_notices
+        statement = update(table).where(
+            table.c.claim_id == claim_id,
+            table.c.kind == kind,
+            table.c.other_engineer == other_engineer,
+        )
+        result = self._connection.execute(statement.values(count=table.c.count + 1, **values))
+        return result.rowcount > 0
+
+    def insert_inbox_notices(self, rows: Sequence[Row]) -> None:
+        """Add holder inbox notices."""
+        if rows:
+            self._connection.execute(insert(schema.inbox_notices), list(rows))
+
+    def insert_ownership_document(self, text: str, source: str, at: datetime) -> None:
+        """Store a new revision of owners.yaml (the newest one is in force)."""
+        table = schema.ownership_documents
+        self._connection.execute(insert(table).values(text=text, source=source, at=at))
+
+    def insert_shared_contention(self, rows: Sequence[Row]) -> None:
+        """Record shared grants that met other holders."""
+        if rows:
+            self._connection.execute(insert(schema.shared_contention), list(rows))
+
 
 class Store:
     """Database access for the service: reads, and `transaction()` for writes."""
@@ -228,3 +277,215 @@ class Store:
         newest = func.max(func.coalesce(table.c.released_at, table.c.created_at))
         rows = self._rows(select(table.c.repo, newest.label("at")).group_by(table.c.repo))
         return {row["repo"]: row["at"] for row in rows}
+
+    # -- the event log and the webhook outbox ------------------------------------------------
+
+    def events_after(
+        self,
+        after_id: int,
+        limit: int,
+        repo: str | None = None,
+        engineer: str | None = None,
+        types: frozenset[str] = frozenset(),
+    ) -> list[Row]:
+        """Events with an id above `after_id`, oldest first, matching the filters given."""
+        table = schema.events
+        conditions = [table.c.id > after_id]
+        if repo is not None:
+            conditions.append(table.c.repo == repo)
+        if engineer is not None:
+            conditions.append(table.c.engineer == engineer)
+        if types:
+            conditions.append(table.c.event_type.in_(sorted(types)))
+        statement = select(table).where(*conditions).order_by(table.c.id).limit(limit)
+        return self._rows(statement)
+
+    def last_event_id(self) -> int:
+        """Id of the newest event (0 when the log is empty)."""
+        with self.engine.connect() as connection:
+            newest: int | None = connection.execute(select(func.max(schema.events.c.id))).scalar()
+        return newest or 0
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[Row]:
+        """Outbox rows waiting for an attempt that is due by `now`, longest waiting first."""
+        table = schema.webhook_outbox
+        statement = (
+            select(table)
+            .where(table.c.state.in_(WAITING_DELIVERY), table.c.next_attempt_at <= now)
+            .order_by(table.c.next_attempt_at, table.c.id)
+            .limit(limit)
+        )
+        return self._rows(statement)
+
+    def next_delivery_due(self) -> datetime | None:
+        """When the earliest waiting outbox row is due, if any waits."""
+        table = schema.webhook_outbox
+        due = select(func.min(table.c.next_attempt_at)).where(table.c.state.in_(WAITING_DELIVERY))
+        with self.engine.connect() as connection:
+            moment: datetime | None = connection.execute(due).scalar()
+        return moment
+
+    def outbox_counts(self, since: datetime) -> list[Row]:
+        """Outbox rows created since `since`, counted per event type and state."""
+        table = schema.webhook_outbox
+        count = func.count().label("count")
+        statement = (
+            select(table.c.event_type, table.c.state, count)
+            .where(table.c.created_at >= since)
+            .group_by(table.c.event_type, table.c.state)
+        )
+        return self._rows(statement)
+
+    def outbox_backlog(self) -> Row:
+        """`count` of rows waiting for delivery and `oldest`, the creation time of the oldest."""
+        table = schema.webhook_outbox
+        statement = select(
+            func.count().label("count"), func.min(table.c.created_at).label("oldest")
+        ).where(table.c.state.in_(WAITING_DELIVERY))
+        return self._rows(statement)[0]
+
+    def outbox_tail(self, limit: int, state: str | None = None) -> list[Row]:
+        """The newest outbox rows (in one state when given), newest first."""
+        table = schema.webhook_outbox
+        statement = select(table).order_by(table.c.id.desc()).limit(limit)
+        if state is not None:
+            statement = statement.where(table.c.state == state)
+        return self._rows(statement)
+
+    def rearm_deliveries(
+        self, states: Sequence[str], delivery_ids: Sequence[str] | None, at: datetime
+    ) -> int:
+        """Set rows in `states` back to pending, due at `at`, with a fresh attempt budget."""
+        table = schema.webhook_outbox
+        statement = update(table).where(table.c.state.in_(list(states)))
+        if delivery_ids is not None:
+            statement = statement.where(table.c.delivery_id.in_(list(delivery_ids)))
+        values = {"state": "pending", "attempts": 0, "next_attempt_at": at}
+        with self.engine.begin() as connection:
+            return connection.execute(statement.values(**values)).rowcount
+
+    def purge_deliveries(self, before: datetime, states: Sequence[str]) -> int:
+        """Delete outbox rows in `states` created before `before`."""
+        table = schema.webhook_outbox
+        condition = and_(table.c.state.in_(list(states)), table.c.created_at < before)
+        with self.engine.begin() as connection:
+            return connection.execute(delete(table).where(condition)).rowcount
+
+    # -- retention -------------------------------------------------------------------------
+
+    def purge_old_rows(self, kind: str, before: datetime, limit: int) -> int:
+        """Delete up to `limit` rows of a retained table (see `RETAINED`) older than `before`."""
+        table, key, condition = _retained(kind, before)
+        doomed = select(key).where(condition).limit(limit)
+        with self.engine.begin() as connection:
+            return connection.execute(delete(table).where(key.in_(doomed))).rowcount
+
+    # -- release requests, inbox, ownership, hotspots ---------------------------------------
+
+    def release_request(self, request_id: str) -> Row | None:
+        """One release request."""
+        table = schema.release_requests
+        rows = self._rows(select(table).where(table.c.id == request_id))
+        return rows[0] if rows else None
+
+    def release_requests(
+        self, filters: Mapping[str, str | None], engineer: str | None, limit: int
+    ) -> list[Row]:
+        """Release requests, newest first, by exact column values; `engineer` on either side."""
+        table = schema.release_requests
+        conditions = [
+            table.c[name] == value for name, value in filters.items() if value is not None
+        ]
+        if engineer is not None:
+            conditions.append((table.c.requester == engineer) | (table.c.holder == engineer))
+        statement = select(table).where(and_(True, *conditions))
+        return self._rows(statement.order_by(table.c.created_at.desc(), table.c.id).limit(limit))
+
+    def release_requests_by_id(self, request_ids: Sequence[str]) -> list[Row]:
+        """The named release requests, newest first."""
+        table = schema.release_requests
+        statement = select(table).where(table.c.id.in_(list(request_ids)))
+        return self._rows(statement.order_by(table.c.created_at.desc(), table.c.id))
+
+    def pending_release_requests(self) -> list[Row]:
+        """Release requests still waiting for an answer, oldest first."""
+        table = schema.release_requests
+        statement = select(table).where(table.c.state == "pending")
+        return self._rows(statement.order_by(table.c.created_at))
+
+    def request_events(self, request_id: str) -> list[Row]:
+        """The audit timeline of one release request, oldest first."""
+        table = schema.request_events
+        statement = select(table).where(table.c.request_id == request_id)
+        return self._rows(statement.order_by(table.c.id))
+
+    def inbox_notices(self, claim_ids: Sequence[str], since: datetime | None) -> list[Row]:
+        """Inbox notices about the given claims (changed after `since`), newest first."""
+        table = schema.inbox_notices
+        conditions = [table.c.claim_id.in_(list(claim_ids))]
+        if since is not None:
+            conditions.append(table.c.at > since)
+        statement = select(table).where(*conditions)
+        return self._rows(statement.order_by(table.c.at.desc(), table.c.id.desc()))
+
+    def ownership_document(self) -> Row | None:
+        """The owners.yaml revision in force (the newest), if any was stored."""
+        table = schema.ownership_documents
+        rows = self._rows(select(table).order_by(table.c.id.desc()).limit(1))
+        return rows[0] if rows else None
+
+    def blocked_attempts_since(
+        self, since: datetime, repo: str | None = None, patterns: Sequence[str] | None = None
+    ) -> list[Row]:
+        """Blocked claim attempts after `since` (of one stored repo key, of some patterns)."""
+        table = schema.blocked_attempts
+        conditions = [table.c.at > since]
+        if repo is not None:
+            conditions.append(table.c.repo == repo)
+        if patterns is not None:
+            conditions.append(table.c.pattern.in_(list(patterns)))
+        return self._rows(select(table).where(*conditions).order_by(table.c.at))
+
+    def shared_contention_since(self, since: datetime) -> list[Row]:
+        """Shared grants that met other holders, after `since`."""
+        table = schema.shared_contention
+        return self._rows(select(table).where(table.c.at > since).order_by(table.c.at))
+
+    def events_since(
+        self, types: Sequence[str], since: datetime, repo: str | None = None
+    ) -> list[Row]:
+        """Events of the given types at or after `since` (of one stored repo key), oldest first."""
+        table = schema.events
+        conditions = [table.c.event_type.in_(list(types)), table.c.at >= since]
+        if repo is not None:
+            conditions.append(table.c.repo == repo)
+        return self._rows(select(table).where(*conditions).order_by(table.c.id))
+
+
+WAITING_DELIVERY = ("pending", "failed")
+"""Outbox states that still expect an attempt."""
+
+RETAINED = ("events", "blocked_attempts", "webhook_outbox", "queue_entries")
+"""Tables whose old rows the retention task purges."""
+
+
+def _retained(kind: str, before: datetime) -> tuple[Table, Any, ColumnElement[bool]]:
+    """The table, its key column and the condition selecting its purgeable rows."""
+    if kind == "events":
+        events = schema.events
+        newest = select(func.max(events.c.id)).scalar_subquery()
+        # The newest event always stays: SQLite would otherwise hand out its id again, and a
+        # live-stream client resuming from it would skip the events that reuse the ids.
+        return events, events.c.id, and_(events.c.at < before, events.c.id < newest)
+    if kind == "blocked_attempts":
+        blocked = schema.blocked_attempts
+        return blocked, blocked.c.id, blocked.c.at < before
+    if kind == "webhook_outbox":
+        outbox = schema.webhook_outbox
+        finished = outbox.c.state.in_(("delivered", "exhausted"))
+        return outbox, outbox.c.id, and_(finished, outbox.c.created_at < before)
+    if kind == "queue_entries":
+        queue = schema.queue_entries
+        ended = and_(queue.c.state != "waiting", queue.c.finished_at < before)
+        return queue, queue.c.queue_id, ended
+    raise ValueError(f"no retention rule for table {kind!r}; known: {', '.join(RETAINED)}")

@@ -1,0 +1,102 @@
+"""The questions the hooks ask git, each one `git` process with fixed arguments and no shell."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_TIMEOUT_SEC = 30.0
+"""Upper bound on one git command; a diff of a very large push still fits."""
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{4,64}")
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message names the command and what git said."""
+
+
+def is_object_id(text: str) -> bool:
+    """True for a hexadecimal object id as git prints it (SHA-1 or SHA-256)."""
+    return _OBJECT_ID.fullmatch(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Git:
+    """Git, run in one directory."""
+
+    cwd: Path
+
+    def run(self, *args: str) -> str:
+        """The stdout of `git ARGS`; raises `GitError` when git fails or is missing."""
+        try:
+            done = subprocess.run(  # noqa: S603 - fixed arguments, never a shell
+                ["git", *args],  # noqa: S607 - git is found on PATH on purpose
+                cwd=self.cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT_SEC,
+                check=False, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise GitError(f"`git {' '.join(args)}` could not run in {self.cwd}: {exc}") from exc
+        if done.returncode != 0:
+            said = done.stderr.strip().splitlines()[-1:] or ["no message"]
+            raise GitError(f"`git {' '.join(args)}` failed in {self.cwd}: {said[0]}")
+        return done.stdout
+
+    def ask(self, *args: str) -> str | None:
+        """The stripped stdout of `git ARGS`, or None when git fails or prints nothing."""
+        try:
+            answer = self.run(*args).strip()
+        except GitError:
+            return None
+        return answer or None
+
+    def toplevel(self) -> Path | None:
+        """Root of the working tree containing `cwd` (a linked worktree's own root)."""
+        root = self.ask("rev-parse", "--show-toplevel")
+        return Path(root) if root else None
+
+    def main_checkout(self) -> Path | None:
+        """Root of the main working tree, also when `cwd` is in a linked worktree."""
+        common = self.ask("rev-parse", "--path-format=absolute", "--git-common-dir")
+        if common is None:
+            return None
+        common_dir = Path(common)
+        return common_dir.parent if common_dir.name == ".git" else None
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch; None when detached or outside a checkout."""
+        branch = self.ask("rev-parse", "--abbrev-ref", "HEAD")
+        return None if branch in (None, "HEAD") else branch
+
+    def config_value(self, key: str) -> str | None:
+        """A git configuration value such as `user.email`, or None."""
+        return self.ask("config", "--get", key)
+
+    def has_commit(self, object_id: str) -> bool:
+        """Whether `object_id` names a commit this repository has."""
+        return self.ask("rev-parse", "--verify", "--quiet", f"{object_id}^{{commit}}") is not None
+
+    def resolve(self, ref: str) -> str | None:
+        """The commit `ref` points at, or None."""
+        return self.ask("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+
+    def merge_base(self, first: str, second: str) -> str | None:
+        """The best common ancestor of two commits, or None when they share no history."""
+        return self.ask("merge-base", first, second)
+
+    def changed_between(self, base: str, head: str) -> list[str]:
+        """Paths that differ between two commits; a rename counts as both of its paths."""
+        return _paths(self.run("diff", "--name-only", "--no-renames", "-z", base, head, "--"))
+
+    def changed_off_remotes(self, head: str) -> list[str]:
+        """Paths touched by commits reachable from `head` that no remote-tracking ref has."""
+        listing = self.run(
+            "log", "--format=", "--name-only", "--no-renames", "-z", head, "--not", "--remotes"
+        )
+        return _paths(listing)
+
+
+def _paths(nul_separated: str) -> list[str]:
+    names = (name.strip("\n") for name in nul_separated.split("\0"))
+    return list(dict.fromkeys(name for name in names if name))

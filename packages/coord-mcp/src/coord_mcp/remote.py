@@ -1,0 +1,100 @@
+"""The coord tools over streamable HTTP, as an ASGI endpoint a coord service mounts at `/mcp`.
+
+Same tool definitions as the stdio bridge; only the caller differs. Each MCP request acts with
+the bearer token it arrived with (the service has already authenticated it) and with identity
+defaults from its headers:
+
+- `X-Coord-Session`: session id for claims and activity (otherwise calls carry no session);
+- `X-Coord-Repo`: repository id `owner/name`;
+- `X-Coord-Branch`: branch recorded on claims;
+- `X-Coord-User`: engineer for tools without an `engineer` argument.
+
+The endpoint is stateless (no MCP session lives in the process) and answers in JSON, so any
+replica behind a load balancer can serve any request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import httpx
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import Receive, Scope, Send
+
+from coord_mcp.caller import Caller, Hints, Identity
+from coord_mcp.server import build_server
+from coord_protocol.client import AsyncCoordClient, ClientConfig
+
+INTERNAL_BASE_URL = "http://coord.internal"
+"""Base URL of the tools' calls: the transport decides where they really go."""
+
+REMOTE_HINTS = Hints(
+    fix_auth=(
+        "The service refused this connection's bearer token: configure your MCP client to "
+        "send `Authorization: Bearer <token>` with a valid coord token, then reconnect."
+    ),
+    fix_unreachable="The coord service failed to answer itself; try again, then tell its operator.",
+)
+
+
+class RemoteEndpoint:
+    """ASGI endpoint serving the coord tools; each call goes through `transport()`.
+
+    Enter `running()` for as long as the endpoint serves (the hosting app's lifespan).
+    """
+
+    def __init__(self, transport: Callable[[], httpx.AsyncBaseTransport]) -> None:
+        self._transport = transport
+        self.server = build_server(self._caller)
+        self.manager = StreamableHTTPSessionManager(
+            app=self.server,
+            json_response=True,
+            stateless=True,
+            # The hosting service authenticates every request with a bearer token, which is
+            # what protects it; a Host allowlist would only break deployments behind proxies.
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one MCP HTTP request."""
+        await self.manager.handle_request(scope, receive, send)
+
+    def running(self) -> AbstractAsyncContextManager[None]:
+        """Run the endpoint's task group; requests fail outside it."""
+        return self.manager.run()
+
+    @asynccontextmanager
+    async def _caller(self, request: object | None) -> AsyncIterator[Caller]:
+        headers = _headers(request)
+        identity = identity_from_headers(headers)
+        config = ClientConfig(
+            base_url=INTERNAL_BASE_URL,
+            token=bearer_token(headers),
+            session_id=identity.session_id,
+        )
+        async with AsyncCoordClient(config, transport=self._transport()) as client:
+            yield Caller(client=client, identity=identity, hints=REMOTE_HINTS)
+
+
+def _headers(request: object | None) -> Mapping[str, str]:
+    # The SDK hands over the HTTP request it received (a Starlette request) as an object.
+    headers = getattr(request, "headers", None)
+    return headers if isinstance(headers, Mapping) else {}
+
+
+def identity_from_headers(headers: Mapping[str, str]) -> Identity:
+    """Identity defaults of a remote caller, from its `X-Coord-*` headers."""
+    return Identity(
+        session_id=headers.get("x-coord-session") or None,
+        repo_id=headers.get("x-coord-repo") or None,
+        branch=headers.get("x-coord-branch") or None,
+        user=headers.get("x-coord-user") or None,
+    )
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

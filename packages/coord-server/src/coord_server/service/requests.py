@@ -1,0 +1,621 @@
+"""Release requests (SPEC §7): filed against a claim, answered by its holder, ended on time.
+
+Filing shortens the holder's claim to `COORD_REQUEST_TTL_SHORT_SEC` from now, so a holder who
+does not answer cannot sit on the scope: the claim expires and the request ends with it. A
+request whose claim goes away (released, expired, idle) ends in the same turn as the release,
+through the claim service's release listeners: nothing polls. Every step lands in the request's
+audit timeline, and `request_filed` / `request_decided` go to the event log with the change.
+
+What each answer does (docs/negotiation.md has the reasoning):
+- `approved`: the claim is released and the requester is granted the requested scope (or the
+  whole claim) before anyone waiting in the queue is served.
+- `denied`: the claim gets its original expiry back.
+- `narrowed`: the holder keeps a subset of the pattern (checked exactly), with a new fence; a
+  requested scope outside the subset is granted to the requester.
+- `coexist`: the requester is granted a claim beside the holder's (a pattern or symbol set),
+  checked against everyone else; the two claims list each other in `coexists_with`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from coord_engine.claims import ClaimItem, ClaimRequest
+from coord_engine.decide import Decision, decide
+from coord_engine.overlap import counterexample, covers, overlaps
+from coord_engine.patterns import normalize_pattern
+from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.requests import (
+    CreateReleaseRequest,
+    ReleaseRequest,
+    RequestEvent,
+    RespondRequest,
+)
+from coord_protocol.timestamps import format_utc
+from coord_protocol.vocab import EventType, RequestDecision, Urgency
+from coord_server.service.claims import ClaimService, GrantContext
+from coord_server.service.convert import engine_errors, wire_conflicts
+from coord_server.service.events import EventBatch
+from coord_server.service.records import ClaimRecord, new_id
+from coord_server.storage.store import Row, repo_key
+
+PENDING, DECIDED, EXPIRED, RESOLVED = "pending", "decided", "expired", "resolved"
+ENDED_BY_TIME = frozenset({"expired", "idle"})
+"""Release reasons that end a pending request as `expired` (the rest end it as `resolved`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    """What memory keeps of a pending request: enough to notice its claim going away."""
+
+    request_id: str
+    claim_id: str
+    repo: str | None
+
+
+class ReleaseRequests:
+    """Every release request: filing, answers, on-time endings, listings and long-polls."""
+
+    def __init__(self, claims: ClaimService, short_ttl_sec: float) -> None:
+        self.claims = claims
+        self.store = claims.store
+        self.short_ttl = timedelta(seconds=short_ttl_sec)
+        self.pending: dict[str, PendingRequest] = {}
+        self._decided: dict[str, asyncio.Event] = {}
+        claims.release_listeners.append(self._claims_gone)
+
+    def load(self) -> None:
+        """Mirror the pending requests; end those whose claim went away while we were down."""
+        for row in self.store.pending_release_requests():
+            self.pending[row["id"]] = _pending(row)
+        self._claims_gone({entry.repo for entry in self.pending.values()})
+
+    # -- filing ---------------------------------------------------------------------------
+
+    def file(self, body: CreateReleaseRequest, requester: str) -> str:
+        """File a request against an active claim and shorten that claim; returns the id."""
+        record = self._target(body.claim_id, requester)
+        scope = _requested_scope(body.requested_scope, record)
+        now = self.claims.clock()
+        clamped = min(record.expires_at, now + self.short_ttl)
+        request_id = new_id("req")
+        row = _filed_row(request_id, body, requester, record, scope, now)
+        row["original_expires_at"] = self._original_expiry(record)
+        events = EventBatch(now)
+        events.add(EventType.REQUEST_FILED, record.repo, requester, **_filed_detail(row, clamped))
+        with self.store.transaction() as tx:
+            tx.insert_release_request(row)
+            tx.insert_request_events(
+                [_step(request_id, "filed", now, **_filed_detail(row, clamped))]
+            )
+            if clamped < record.expires_at:
+                tx.update_claim(record.id, expires_at=clamped)
+            tx.insert_events(events.rows)
+        self.pending[request_id] = PendingRequest(request_id, record.id, record.repo)
+        if clamped < record.expires_at:
+            self.claims.reschedule(record, clamped)
+        return request_id
+
+    def _target(self, claim_id: str, requester: str) -> ClaimRecord:
+        record = self.claims.state.claims.get(claim_id)
+        if record is None:
+            known = self.store.claim(claim_id) is not None
+            raise CoordError(
+                ErrorCode.NOT_FOUND,
+                f"claim {claim_id!r} is no longer active; claim the scope yourself with POST "
+                "/claims."
+                if known
+                else f"no claim {claim_id!r} exists; GET /claims lists them.",
+            )
+        if record.engineer == requester:
+            raise CoordError(
+                ErrorCode.BAD_REQUEST,
+                f"claim {claim_id} is your own ({requester!r}); release it with DELETE "
+                f"/claims/{claim_id} instead of asking yourself.",
+            )
+        if record.shared:
+            raise CoordError(
+                ErrorCode.BAD_REQUEST,
+                f"claim {claim_id} on {record.pattern!r} is shared and blocks no one; claim the "
+                "scope yourself (you will be told who else holds it).",
+            )
+        return record
+
+    def _original_expiry(self, record: ClaimRecord) -> datetime:
+        """The expiry to give back on denial: the one from before the first pending request."""
+        earlier = [p.request_id for p in self.pending.values() if p.claim_id == record.id]
+        if earlier:
+            rows = self.store.release_requests_by_id(earlier)
+            return max([record.expires_at, *(row["original_expires_at"] for row in rows)])
+        return record.expires_at
+
+    # -- answering ------------------------------------------------------------------------
+
+    def respond(self, request_id: str, body: RespondRequest, engineer: str) -> ReleaseRequest:
+        """The holder's answer; see the module docstring for what each decision does."""
+        row = self._row(request_id)
+        if engineer != row["holder"]:
+            raise CoordError(
+                ErrorCode.FORBIDDEN,
+                f"only the holder {row['holder']!r} can answer request {request_id}, not "
+                f"{engineer!r}.",
+            )
+        now = self.claims.clock()
+        record = self.claims.state.claims.get(row["claim_id"])
+        if record is not None and record.expires_at <= now:
+            self.claims.expire_due(now)  # the claim ran out already: end the request first
+        if row["claim_id"] not in self.claims.state.claims:
+            self._claims_gone({row["repo"] or None})
+        row = self._row(request_id)
+        if row["state"] != PENDING:
+            self._answer_late(row, body, engineer, now)
+        record = self.claims.state.claims[row["claim_id"]]
+        answer = _ANSWERS[body.decision]
+        answer(self, row, record, body, now)
+        return self.get(request_id)
+
+    def _approve(self, row: Row, record: ClaimRecord, body: RespondRequest, now: datetime) -> None:
+        self.claims.release([record], "released", now, announce=False)
+        scope = row["requested_scope"]
+        item = ClaimItem(
+            record.claim_type,
+            scope or record.pattern,
+            record.symbols if scope is None else None,
+        )
+        granted, blocked = self._grant_requester(row, record, item, now, exclude=None)
+        self._decide(row, record, body, now, granted=granted, blocked_by=blocked)
+        self.claims.announce({record.repo})  # the queue is served after the requester
+
+    def _deny(self, row: Row, record: ClaimRecord, body: RespondRequest, now: datetime) -> None:
+        self._decide(row, record, body, now)
+
+    def _narrow(self, row: Row, record: ClaimRecord, body: RespondRequest, now: datetime) -> None:
+        narrowed = self._narrowed_pattern(record, body.narrowed_pattern)
+        check = self._recheck(record, narrowed, now)
+        self._repattern(record, narrowed, check, now)
+        granted: list[str] = []
+        blocked: list[str] = []
+        scope = row["requested_scope"]
+        if scope is not None and not overlaps(scope, narrowed):
+            item = ClaimItem(record.claim_type, scope)
+            granted, blocked = self._grant_requester(row, record, item, now, exclude=None)
+        self._decide(row, record, body, now, granted=granted, narrowed=narrowed,
+                     blocked_by=blocked)  # fmt: skip
+        self.claims.announce({record.repo})  # the old pattern's waiters may fit beside it now
+
+    def _coexist(self, row: Row, record: ClaimRecord, body: RespondRequest, now: datetime) -> None:
+        pattern = row["requested_scope"] or record.pattern
+        if body.coexist_pattern is not None:
+            with engine_errors():
+                pattern = normalize_pattern(body.coexist_pattern)
+        symbols = tuple(body.coexist_symbols) if body.coexist_symbols is not None else None
+        item = ClaimItem(record.claim_type, pattern, symbols)
+        granted, blocked = self._grant_requester(row, record, item, now, exclude=record.id)
+        if not granted:
+            self._refuse_coexist(blocked, item, now, row, record)
+        self._link(record, granted)
+        self._decide(row, record, body, now, granted=granted)
+
+    def _grant_requester(
+        self, row: Row, holder: ClaimRecord, item: ClaimItem, now: datetime, exclude: str | None
+    ) -> tuple[list[str], list[str]]:
+        """Grant `item` to the requester unless a third party holds it: (granted, blocking)."""
+        decision = self._requester_decision(row, holder, item, now, exclude)
+        if not decision.granted:
+            return [], list(decision.blocking_claim_ids)
+        request = self._requester_request(row, holder, item)
+        context = GrantContext(description=f"release request {row['id']}: {row['reason']}")
+        records = self.claims.grant(request, decision, context, now)
+        return [record.id for record in records], []
+
+    def _requester_request(self, row: Row, holder: ClaimRecord, item: ClaimItem) -> ClaimRequest:
+        return ClaimRequest(row["requester"], row["session_id"], holder.repo, (item,))
+
+    def _requester_decision(
+        self, row: Row, holder: ClaimRecord, item: ClaimItem, now: datetime, exclude: str | None
+    ) -> Decision:
+        request = self._requester_request(row, holder, item)
+        candidates = self.claims.state.candidates(holder.repo, [item.pattern])
+        with engine_errors():
+            return decide(
+                request,
+                [claim for claim in candidates if claim.id != exclude],
+                self.claims.policy,
+                now,
+            )
+
+    def _refuse_coexist(
+        self, blocked: list[str], item: ClaimItem, now: datetime, row: Row, holder: ClaimRecord
+    ) -> NoReturn:
+        decision = self._requester_decision(row, holder, item, now, exclude=holder.id)
+        conflicts = wire_conflicts(decision.conflicts, self.claims.state.claims, _no_files)
+        holders = ", ".join(f"{c.conflicting_claim.engineer} ({c.conflicting_claim.id})"
+                            for c in conflicts)  # fmt: skip
+        raise CoordError(
+            ErrorCode.CONFLICT,
+            f"coexist would give {row['requester']} {item.pattern!r}, which {holders} also "
+            "hold; the request stays pending: answer approved, denied or narrowed, or coexist "
+            "on a smaller pattern or other symbols.",
+            blocking_claim_ids=blocked,
+            conflicts=[conflict.model_dump(mode="json") for conflict in conflicts],
+        )
+
+    def _link(self, holder: ClaimRecord, granted: list[str]) -> None:
+        """Cross-reference the holder's claim and the coexisting grants."""
+        partners = [self.claims.state.claims[claim_id] for claim_id in granted]
+        with self.store.transaction() as tx:
+            tx.update_claim(holder.id, coexists_with=[*holder.coexists_with, *granted])
+            for partner in partners:
+                tx.update_claim(partner.id, coexists_with=[*partner.coexists_with, holder.id])
+        holder.coexists_with.extend(granted)
+        for partner in partners:
+            partner.coexists_with.append(holder.id)
+
+    def _narrowed_pattern(self, record: ClaimRecord, raw: str | None) -> str:
+        if not raw:
+            raise CoordError(
+                ErrorCode.BAD_REQUEST,
+                "decision 'narrowed' needs narrowed_pattern: the part of "
+                f"{record.pattern!r} you keep.",
+            )
+        with engine_errors():
+            narrowed = normalize_pattern(raw)
+        if narrowed == record.pattern:
+            raise CoordError(
+                ErrorCode.BAD_REQUEST,
+                f"narrowed_pattern {narrowed!r} is the pattern you hold already; give a smaller "
+                "one, or answer denied.",
+            )
+        if not covers(record.pattern, narrowed):
+            outside = counterexample(record.pattern, narrowed)
+            raise CoordError(
+                ErrorCode.BAD_REQUEST,
+                f"narrowed_pattern {narrowed!r} is not inside {record.pattern!r} (it matches "
+                f"{outside!r}, which your claim does not); narrowing can only give scope up.",
+                pattern=narrowed,
+                rule="not_a_subset",
+            )
+        return narrowed
+
+    def _recheck(self, record: ClaimRecord, narrowed: str, now: datetime) -> Decision:
+        """Decide the holder's narrowed claim against everyone else but its partners."""
+        partners = set(record.coexists_with)
+        partners |= {
+            c.id for c in self.claims.state.claims.values() if record.id in c.coexists_with
+        }
+        item = ClaimItem(record.claim_type, narrowed, record.symbols, record.narrowable)
+        request = ClaimRequest(record.engineer, record.session_id, record.repo, (item,))
+        candidates = self.claims.state.candidates(record.repo, [narrowed])
+        with engine_errors():
+            decision = decide(
+                request,
+                [claim for claim in candidates if claim.id not in partners],
+                self.claims.policy,
+                now,
+            )
+        if decision.granted:
+            return decision
+        conflicts = wire_conflicts(decision.conflicts, self.claims.state.claims, _no_files)
+        raise CoordError(
+            ErrorCode.CONFLICT,
+            f"narrowing to {narrowed!r} would collide with claims held by others "
+            f"({', '.join(decision.blocking_claim_ids)}); the request stays pending.",
+            conflicts=[conflict.model_dump(mode="json") for conflict in conflicts],
+        )
+
+    def _repattern(
+        self, record: ClaimRecord, narrowed: str, check: Decision, now: datetime
+    ) -> None:
+        """Give the holder's claim its narrowed pattern, a new fence and the index entry."""
+        grant = check.grants[0]
+        shared = record.shared or grant.shared
+        key = repo_key(record.repo)
+        fence = self.claims.state.fences.get(key, 0) + 1
+        with self.store.transaction() as tx:
+            tx.update_claim(record.id, pattern=narrowed, fence=fence, shared=shared,
+                            severity=str(grant.severity))  # fmt: skip
+            tx.set_fence(key, fence, existed=key in self.claims.state.fences)
+        self.claims.state.fences[key] = fence
+        self.claims.state.repattern(record, narrowed)
+        record.fence, record.shared, record.severity = fence, shared, grant.severity
+
+    def _decide(
+        self,
+        row: Row,
+        record: ClaimRecord,
+        body: RespondRequest,
+        now: datetime,
+        granted: Iterable[str] = (),
+        narrowed: str | None = None,
+        blocked_by: Iterable[str] = (),
+    ) -> None:
+        """Record the answer, give the claim its expiry back if nobody else is asking."""
+        request_id = row["id"]
+        values: dict[str, Any] = {
+            "state": DECIDED,
+            "decision": str(body.decision),
+            "note": body.note,
+            "narrowed_pattern": narrowed,
+            "decided_at": now,
+            "granted_claim_ids": list(granted),
+        }
+        detail = _decided_detail(row, values, blocked_by)
+        events = EventBatch(now)
+        events.add(EventType.REQUEST_DECIDED, record.repo, row["holder"], **detail)
+        restore = self._restored_expiry(row, record)
+        with self.store.transaction() as tx:
+            tx.update_release_request(request_id, **values)
+            tx.insert_request_events([_step(request_id, "responded", now, **detail)])
+            if restore is not None:
+                tx.update_claim(record.id, expires_at=restore)
+            tx.insert_events(events.rows)
+        self._ended(request_id)
+        if restore is not None:
+            self.claims.reschedule(record, restore)
+
+    def _restored_expiry(self, row: Row, record: ClaimRecord) -> datetime | None:
+        others = [
+            p
+            for p in self.pending.values()
+            if p.claim_id == record.id and p.request_id != row["id"]
+        ]
+        if others or record.id not in self.claims.state.claims:
+            return None
+        restored = max(record.expires_at, row["original_expires_at"])
+        return restored if restored != record.expires_at else None
+
+    def _answer_late(
+        self, row: Row, body: RespondRequest, engineer: str, now: datetime
+    ) -> NoReturn:
+        ended = f"{row['state']} at {format_utc(row['decided_at'])}"
+        if row["state"] in (EXPIRED, RESOLVED):
+            step = _step(row["id"], "responded-late", now, decision=str(body.decision),
+                         engineer=engineer, note=body.note, ended=row["state"])  # fmt: skip
+            with self.store.transaction() as tx:
+                tx.insert_request_events([step])
+            raise CoordError(
+                ErrorCode.ALREADY_DECIDED,
+                f"request {row['id']} already ended ({ended}): claim {row['claim_id']} is no "
+                "longer held, so the answer changes nothing.",
+                state=row["state"],
+            )
+        raise CoordError(
+            ErrorCode.ALREADY_DECIDED,
+            f"request {row['id']} was already answered ({row['decision']}, {ended}); a request "
+            "takes one answer.",
+            state=row["state"],
+            decision=row["decision"],
+        )
+
+    # -- ending on time -------------------------------------------------------------------
+
+    def _claims_gone(self, repos: set[str | None]) -> None:
+        """A release listener: end the pending requests whose claim is no longer active."""
+        active = self.claims.state.claims
+        gone = [p for p in self.pending.values() if p.repo in repos and p.claim_id not in active]
+        if gone:
+            self._end(gone)
+
+    def _end(self, gone: list[PendingRequest]) -> None:
+        now = self.claims.clock()
+        events = EventBatch(now)
+        steps = []
+        endings: list[tuple[str, str]] = []
+        for entry in gone:
+            claim = self.store.claim(entry.claim_id)
+            reason = claim["release_reason"] if claim is not None else None
+            state = EXPIRED if reason in ENDED_BY_TIME else RESOLVED
+            endings.append((entry.request_id, state))
+            detail = {"request_id": entry.request_id, "claim_id": entry.claim_id,
+                      "state": state, "release_reason": reason}  # fmt: skip
+            steps.append(_step(entry.request_id, state, now, **detail))
+            events.add(EventType.REQUEST_DECIDED, entry.repo, None, decision=None, **detail)
+        with self.store.transaction() as tx:
+            for request_id, state in endings:
+                tx.update_release_request(request_id, state=state, decided_at=now)
+            tx.insert_request_events(steps)
+            tx.insert_events(events.rows)
+        for request_id, _ in endings:
+            self._ended(request_id)
+
+    def _ended(self, request_id: str) -> None:
+        self.pending.pop(request_id, None)
+        woken = self._decided.pop(request_id, None)
+        if woken is not None:
+            woken.set()
+
+    async def wait(self, request_id: str, seconds: float) -> None:
+        """Return when the request leaves `pending`, or after `seconds`."""
+        if request_id not in self.pending or seconds <= 0:
+            return
+        decided = self._decided.setdefault(request_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(decided.wait(), seconds)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, request_id: str) -> ReleaseRequest:
+        """One request as the API shows it."""
+        return self.to_wire(self._row(request_id))
+
+    def _row(self, request_id: str) -> Row:
+        row = self.store.release_request(request_id)
+        if row is None:
+            raise CoordError(
+                ErrorCode.NOT_FOUND,
+                f"no release request {request_id!r}; GET /requests lists them.",
+            )
+        return row
+
+    def listing(
+        self, filters: Mapping[str, str | None], engineer: str | None, limit: int
+    ) -> list[ReleaseRequest]:
+        """Requests matching the filters, newest first; a listing by holder notifies them."""
+        rows = self.store.release_requests(filters, engineer, limit)
+        if filters.get("holder"):
+            self.mark_notified(rows, "listing")
+        return [self.to_wire(row) for row in rows]
+
+    def pending_rows(self, claim_ids: Iterable[str]) -> list[Row]:
+        """Pending requests against the given claims, newest first."""
+        wanted = set(claim_ids)
+        ids = [p.request_id for p in self.pending.values() if p.claim_id in wanted]
+        return self.store.release_requests_by_id(ids) if ids else []
+
+    def mark_notified(self, rows: list[Row], via: str) -> list[Row]:
+        """Record that the holder has now seen these pending requests (first time only)."""
+        fresh = [row for row in rows if row["state"] == PENDING and row["notified_at"] is None]
+        if not fresh:
+            return rows
+        now = self.claims.clock()
+        with self.store.transaction() as tx:
+            for row in fresh:
+                tx.update_release_request(row["id"], notified_at=now)
+            steps = [
+                _step(row["id"], "notified", now, via=via, holder=row["holder"]) for row in fresh
+            ]
+            tx.insert_request_events(steps)
+        seen = {row["id"] for row in fresh}
+        return [{**row, "notified_at": now} if row["id"] in seen else row for row in rows]
+
+    def timeline(self, request_id: str) -> list[RequestEvent]:
+        """The audit timeline, oldest first (404 for an unknown request)."""
+        self._row(request_id)
+        return [
+            RequestEvent(
+                request_id=row["request_id"],
+                event_type=row["event_type"],
+                at=row["at"],
+                detail=row["detail"],
+            )
+            for row in self.store.request_events(request_id)
+        ]
+
+    def to_wire(self, row: Row) -> ReleaseRequest:
+        """A stored request as the API shows it."""
+        record = self.claims.state.claims.get(row["claim_id"])
+        live = row["state"] == PENDING and record is not None
+        return ReleaseRequest(
+            id=row["id"],
+            repo=row["repo"] or None,
+            claim_id=row["claim_id"],
+            requester=row["requester"],
+            holder=row["holder"],
+            holder_pattern=row["holder_pattern"],
+            holder_session_id=row["holder_session_id"],
+            reason=row["reason"],
+            urgency=Urgency(row["urgency"]),
+            requested_scope=row["requested_scope"],
+            session_id=row["session_id"],
+            state=row["state"],
+            decision=RequestDecision(row["decision"]) if row["decision"] else None,
+            note=row["note"],
+            narrowed_pattern=row["narrowed_pattern"],
+            created_at=row["created_at"],
+            notified_at=row["notified_at"],
+            claim_expires_at=record.expires_at if live and record is not None else None,
+            decided_at=row["decided_at"],
+            granted_claim_ids=list(row["granted_claim_ids"] or []),
+        )
+
+
+Answer = Callable[[ReleaseRequests, Row, ClaimRecord, RespondRequest, datetime], None]
+
+_ANSWERS: dict[RequestDecision, Answer] = {
+    RequestDecision.APPROVED: ReleaseRequests._approve,
+    RequestDecision.DENIED: ReleaseRequests._deny,
+    RequestDecision.NARROWED: ReleaseRequests._narrow,
+    RequestDecision.COEXIST: ReleaseRequests._coexist,
+}
+
+
+def _no_files(_a: str, _b: str) -> list[str]:
+    return []  # conflicts here show the witness path; the checkout lists are for POST /claims
+
+
+def _pending(row: Row) -> PendingRequest:
+    return PendingRequest(row["id"], row["claim_id"], row["repo"] or None)
+
+
+def _requested_scope(raw: str | None, record: ClaimRecord) -> str | None:
+    if raw is None:
+        return None
+    with engine_errors():
+        scope = normalize_pattern(raw)
+    if not overlaps(scope, record.pattern):
+        raise CoordError(
+            ErrorCode.BAD_REQUEST,
+            f"requested_scope {scope!r} does not overlap claim {record.id} ({record.pattern!r}): "
+            "that claim is not in your way; claim the scope directly.",
+        )
+    return scope
+
+
+def _filed_row(
+    request_id: str,
+    body: CreateReleaseRequest,
+    requester: str,
+    record: ClaimRecord,
+    scope: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": request_id,
+        "repo": repo_key(record.repo),
+        "claim_id": record.id,
+        "requester": requester,
+        "holder": record.engineer,
+        "holder_session_id": record.session_id,
+        "holder_pattern": record.pattern,
+        "reason": body.reason,
+        "urgency": str(body.urgency),
+        "requested_scope": scope,
+        "session_id": body.session_id,
+        "state": PENDING,
+        "created_at": now,
+        "granted_claim_ids": [],
+    }
+
+
+def _filed_detail(row: Mapping[str, Any], clamped: datetime) -> dict[str, Any]:
+    return {
+        "request_id": row["id"],
+        "claim_id": row["claim_id"],
+        "requester": row["requester"],
+        "holder": row["holder"],
+        "holder_session_id": row["holder_session_id"],
+        "holder_pattern": row["holder_pattern"],
+        "reason": row["reason"],
+        "urgency": row["urgency"],
+        "requested_scope": row["requested_scope"],
+        "claim_expires_at": format_utc(clamped),
+    }
+
+
+def _decided_detail(
+    row: Row, values: Mapping[str, Any], blocked_by: Iterable[str]
+) -> dict[str, Any]:
+    detail = {
+        "request_id": row["id"],
+        "claim_id": row["claim_id"],
+        "requester": row["requester"],
+        "holder": row["holder"],
+        "decision": values["decision"],
+        "note": values["note"],
+        "granted_claim_ids": values["granted_claim_ids"],
+    }
+    if values["narrowed_pattern"] is not None:
+        detail["narrowed_pattern"] = values["narrowed_pattern"]
+    blocked = list(blocked_by)
+    if blocked:
+        detail["grant_blocked_by"] = blocked  # a third party holds what the requester needed
+    return detail
+
+
+def _step(request_id: str, event_type: str, at: datetime, **detail: Any) -> dict[str, Any]:
+    return {"request_id": request_id, "event_type": event_type, "at": at, "detail": detail}
