@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import random
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
@@ -24,6 +22,7 @@ import httpx
 import uvloop
 from _server_http import Connection
 from _server_repo import HOT_FILES, hot_path, tracked_path
+from _server_stats import Sample
 
 Kind = Literal["claim_release", "conflicts", "contended", "ceiling", "canned", "canned_httpx"]
 
@@ -44,35 +43,6 @@ class Workload:
     """Concurrent clients in total, over every worker process."""
     tracked_files: int = 1000
     """Size of the checkout, so paths are real tracked files."""
-
-
-@dataclass(slots=True)
-class Sample:
-    """What one worker process saw inside the measured window."""
-
-    window_sec: float
-    operations: int = 0
-    requests: int = 0
-    answered: int = 0
-    """Every answer, warm-up included: what the server's CPU time is divided by."""
-    latencies_ns: list[int] = field(default_factory=list)
-    unexpected: Counter[str] = field(default_factory=Counter)
-    """`METHOD route -> status` of answers that were not the expected status."""
-
-
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """The combined result of every worker process for one workload."""
-
-    operations_per_sec: float
-    requests_per_sec: float
-    p50_ms: float
-    p99_ms: float
-    unexpected: dict[str, int]
-    server_cpu_percent: float = math.nan
-    """Server process CPU time over wall time, warm-up included (100 = one core saturated)."""
-    server_cpu_us: float = math.nan
-    """Server process CPU time per answered request, in microseconds."""
 
 
 class _Window:
@@ -222,48 +192,3 @@ async def _loop(caller: _Caller) -> None:
 
 def _ns(seconds: float) -> int:
     return round(seconds * 1e9)
-
-
-def combine(samples: Sequence[Sample], server: CpuUse | None = None) -> Measurement:
-    """One measurement from the samples of every worker process (all of one window)."""
-    window_sec = samples[0].window_sec
-    latencies = sorted(ns for sample in samples for ns in sample.latencies_ns)
-    unexpected: Counter[str] = Counter()
-    for sample in samples:
-        unexpected.update(sample.unexpected)
-    return Measurement(
-        operations_per_sec=sum(sample.operations for sample in samples) / window_sec,
-        requests_per_sec=sum(sample.requests for sample in samples) / window_sec,
-        p50_ms=_percentile(latencies, 50) / 1e6,
-        p99_ms=_percentile(latencies, 99) / 1e6,
-        unexpected=dict(unexpected),
-        server_cpu_percent=server.percent if server else math.nan,
-        server_cpu_us=server.per_request_us(sum(s.answered for s in samples))
-        if server
-        else math.nan,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class CpuUse:
-    """CPU time a server process spent over a stretch of wall time."""
-
-    cpu_sec: float
-    wall_sec: float
-
-    @property
-    def percent(self) -> float:
-        """CPU time over wall time, in percent of one core."""
-        return 100 * self.cpu_sec / self.wall_sec if self.wall_sec > 0 else math.nan
-
-    def per_request_us(self, requests: int) -> float:
-        """CPU microseconds per request, when `requests` were answered in that stretch."""
-        return 1e6 * self.cpu_sec / requests if requests else math.nan
-
-
-def _percentile(ordered: Sequence[int], percent: float) -> float:
-    """Nearest-rank percentile of sorted values (NaN when there are none)."""
-    if not ordered:
-        return math.nan
-    rank = math.ceil(percent / 100 * len(ordered))
-    return float(ordered[max(rank, 1) - 1])

@@ -32,6 +32,11 @@ class Running:
     port: int
     process: subprocess.Popen[bytes]
 
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        return self.process.pid
+
 
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
@@ -77,14 +82,18 @@ def canned_server(scratch: Path) -> Iterator[Running]:
         yield running
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process `pid` so far (NaN where /proc is not available)."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """Seconds process `pid` has run on a CPU, and waited for one while runnable, so far.
+
+    Summed over its threads from /proc's scheduler statistics; NaN where those are missing.
+    """
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        stats = [path.read_text().split() for path in Path(f"/proc/{pid}/task").glob("*/schedstat")]
     except OSError:
-        return math.nan
-    # After the command name: state is field 3, utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return math.nan, math.nan
+    if not stats:
+        return math.nan, math.nan
+    return sum(int(s[0]) for s in stats) / 1e9, sum(int(s[1]) for s in stats) / 1e9
 
 
 def _coord_api_command() -> list[str]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import os
 import platform
+import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from _server_load import Measurement
+from _server_stats import Measurement
 
 BEGIN_MARKER = "<!-- bench_server:begin (written by bench/bench_server.py) -->"
 END_MARKER = "<!-- bench_server:end -->"
@@ -47,8 +48,8 @@ def results_table(rows: Iterable[Row]) -> str:
     """The markdown table of every measured cell."""
     lines = [
         "| scenario | active claims | tracked files | ops/s | requests/s | p50 ms | p99 ms "
-        "| server CPU % | server CPU µs/request | unexpected answers |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| server CPU % | server CPU µs/request | server waited for CPU % | unexpected answers |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for row in rows:
         m = row.measurement
@@ -57,7 +58,8 @@ def results_table(rows: Iterable[Row]) -> str:
             f"| {SCENARIOS[row.kind]} | {_count(row.active_claims)} "
             f"| {_count(row.tracked_files)} | {_number(m.operations_per_sec)} "
             f"| {_number(m.requests_per_sec)} | {_number(m.p50_ms, 2)} | {_number(m.p99_ms, 2)} "
-            f"| {_number(m.server_cpu_percent)} | {_number(m.server_cpu_us)} | {unexpected} |"
+            f"| {_number(m.server_cpu_percent)} | {_number(m.server_cpu_us)} "
+            f"| {_number(m.server_wait_percent)} | {unexpected} |"
         )
     return "\n".join(lines)
 
@@ -65,36 +67,59 @@ def results_table(rows: Iterable[Row]) -> str:
 def targets_table(rows: Sequence[Row], levels: Sequence[int], sizes: Sequence[int]) -> str:
     """Each target of the issue beside the measured value that decides it (worst cell)."""
     service = [row for row in rows if row.active_claims is not None]
+    lines = ["| target | measured (worst cell) | met |", "|---|--:|---|"]
+    lines += _throughput_targets(rows, service)
+    for axis, along, held, name in (
+        (levels, _claims_of, _files_of, "claims"),
+        (sizes, _files_of, _claims_of, "files"),
+    ):
+        ends = f"{axis[0]:,} vs {axis[-1]:,} {name}"
+        for measure, label in ((_rate, "ops/s"), (_cpu, "server CPU per request")):
+            change = _largest_change(service, axis, along, held, measure)
+            if change is not None:
+                lines.append(_target(f"< 20% change, {ends} ({label})", change, " %", change < 20))
+    return "\n".join(lines)
+
+
+def _throughput_targets(rows: Sequence[Row], service: Sequence[Row]) -> list[str]:
     cycles = [r.measurement for r in service if r.kind == "claim_release"]
     checks = [r.measurement for r in service if r.kind == "conflicts"]
     ceiling = next((r.measurement for r in rows if r.kind == "ceiling"), None)
-    lines = ["| target | measured (worst cell) | met |", "|---|--:|---|"]
-
-    def add(target: str, value: float, unit: str, met: bool) -> None:
-        lines.append(f"| {target} | {_number(value, 1)}{unit} | {'yes' if met else 'no'} |")
-
+    lines = []
     if cycles:
         worst = min(m.operations_per_sec for m in cycles)
-        add("claim+release >= 2,000 cycles/s", worst, "", worst >= 2000)
+        lines.append(_target("claim+release >= 2,000 cycles/s", worst, "", worst >= 2000))
         if ceiling is not None and ceiling.requests_per_sec > 0:
             share = 100 * min(m.requests_per_sec for m in cycles) / ceiling.requests_per_sec
-            add("claim+release requests >= 20% of the ceiling's", share, " %", share >= 20)
+            lines.append(
+                _target("claim+release requests >= 20% of the ceiling's", share, " %", share >= 20)
+            )
     if checks:
         worst = min(m.operations_per_sec for m in checks)
-        add("GET /conflicts >= 5,000/s", worst, "", worst >= 5000)
+        lines.append(_target("GET /conflicts >= 5,000/s", worst, "", worst >= 5000))
         p99 = max(m.p99_ms for m in checks)
-        add("GET /conflicts p99 < 20 ms", p99, " ms", p99 < 20)
-    by_claims = _largest_change(
-        service, levels, lambda r: r.active_claims, lambda r: r.tracked_files
-    )
-    if by_claims is not None:
-        add(
-            f"< 20% change, {levels[0]:,} vs {levels[-1]:,} claims", by_claims, " %", by_claims < 20
-        )
-    by_files = _largest_change(service, sizes, lambda r: r.tracked_files, lambda r: r.active_claims)
-    if by_files is not None:
-        add(f"< 20% change, {sizes[0]:,} vs {sizes[-1]:,} files", by_files, " %", by_files < 20)
-    return "\n".join(lines)
+        lines.append(_target("GET /conflicts p99 < 20 ms", p99, " ms", p99 < 20))
+    return lines
+
+
+def _target(target: str, value: float, unit: str, met: bool) -> str:
+    return f"| {target} | {_number(value, 1)}{unit} | {'yes' if met else 'no'} |"
+
+
+def _claims_of(row: Row) -> int | None:
+    return row.active_claims
+
+
+def _files_of(row: Row) -> int | None:
+    return row.tracked_files
+
+
+def _rate(measurement: Measurement) -> float:
+    return measurement.operations_per_sec
+
+
+def _cpu(measurement: Measurement) -> float:
+    return measurement.server_cpu_us
 
 
 def _largest_change(
@@ -102,15 +127,16 @@ def _largest_change(
     axis: Sequence[int],
     along: Callable[[Row], int | None],
     held: Callable[[Row], int | None],
+    measure: Callable[[Measurement], float],
 ) -> float | None:
-    """The largest relative change of ops/s between the ends of `axis`, other things equal."""
+    """The largest relative change of `measure` between the ends of `axis`, all else equal."""
     if len(axis) < 2:
         return None
-    rate = {(r.kind, along(r), held(r)): r.measurement.operations_per_sec for r in rows}
+    value = {(r.kind, along(r), held(r)): measure(r.measurement) for r in rows}
     changes = [
-        100 * abs(rate[kind, axis[-1], other] - first) / first
-        for (kind, position, other), first in rate.items()
-        if position == axis[0] and (kind, axis[-1], other) in rate and first > 0
+        100 * abs(value[kind, axis[-1], other] - first) / first
+        for (kind, position, other), first in value.items()
+        if position == axis[0] and (kind, axis[-1], other) in value and first > 0
     ]
     return max(changes, default=None)
 
@@ -124,6 +150,22 @@ def machine() -> str:
     )
 
 
+def code_version() -> str:
+    """The commit measured, marked `+changes` when the work tree differs from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = _git(root, "rev-parse", "--short", "HEAD").strip()
+        changed = bool(_git(root, "status", "--porcelain", "--untracked-files=no").strip())
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    return f"commit {commit}" + (" +changes" if changed else "")
+
+
+def _git(root: Path, *args: str) -> str:
+    command = ["git", *args]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, check=True).stdout  # noqa: S603
+
+
 def _cpu_model() -> str:
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -133,12 +175,16 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def section(results: str, targets: str, notes: Sequence[str]) -> str:
-    """The generated part of docs/performance.md, between its markers."""
+def section(results: str, targets: str, notes: Sequence[str], measured_on: str) -> str:
+    """The generated part of docs/performance.md, between its markers.
+
+    `measured_on` is `machine()` as it was when the run started.
+    """
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     bullet_notes = "\n".join(f"- {note}" for note in notes)
     return (
-        f"{BEGIN_MARKER}\n\nMeasured {stamp} on: {machine()}.\n\n{bullet_notes}\n\n"
+        f"{BEGIN_MARKER}\n\nMeasured {stamp}, {code_version()}, on: {measured_on}.\n\n"
+        f"{bullet_notes}\n\n"
         f"{results}\n\nAgainst the targets:\n\n{targets}\n\n{END_MARKER}"
     )
 

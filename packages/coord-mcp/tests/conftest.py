@@ -142,6 +142,12 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture
+def mcp_command() -> str:
+    """Path of the `coord-mcp` console script."""
+    return script("coord-mcp")
+
+
 class Agent:
     """One `coord-mcp` process driven through the MCP SDK client."""
 

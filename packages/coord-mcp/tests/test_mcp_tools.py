@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp import Client
@@ -96,12 +97,14 @@ def workdir(tmp_path: Path) -> Path:
 
 
 @asynccontextmanager
-async def connected(service: FakeService, workdir: Path, **env: str) -> AsyncIterator[Client]:
+async def connected(
+    service: Any, workdir: Path, heartbeat: float = 10.0, **env: str
+) -> AsyncIterator[Client]:
     environ = {"COORD_API_URL": "http://coord.test", "COORD_SESSION_ID": "s-1", **env}
     config = resolve_config(environ, workdir)
     transport = httpx.MockTransport(service)
     async with AsyncCoordClient(client_config_for(config), transport=transport) as http:
-        server = build_server(fixed_caller(caller_for(config, http)))
+        server = build_server(fixed_caller(caller_for(config, http)), heartbeat=heartbeat)
         async with Client(server, mode="legacy") as client:
             yield client
 
@@ -271,3 +274,38 @@ async def test_ids_cannot_escape_their_route(workdir: Path) -> None:
     async with connected(service, workdir) as client:
         await call(client, "wait_for_request", request_id="../claims?x=1", timeout=1)
     assert service.requests[0].url.raw_path.startswith(b"/requests/..%2Fclaims%3Fx%3D1")
+
+
+async def test_a_long_wait_reports_progress_to_clients_that_ask(workdir: Path) -> None:
+    answered = anyio.Event()
+    messages: list[str | None] = []
+
+    async def slow_grant(request: httpx.Request) -> httpx.Response:
+        await answered.wait()  # the service holds the long-poll until the test lets it go
+        return httpx.Response(200, json={"claim_ids": ["c1"], "claims": []})
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message)
+        if len(messages) == 2:
+            answered.set()
+
+    async with connected(slow_grant, workdir, heartbeat=0.01) as client:
+        result = await client.call_tool(
+            "claim_files",
+            {"engineer": "alex", "patterns": ["a.py"], "wait_seconds": 600},
+            progress_callback=on_progress,
+        )
+    assert result.structured_content is not None and result.structured_content["ok"]
+    assert len(messages) >= 2
+    assert messages[0] is not None and "still waiting" in messages[0]
+
+
+async def test_a_bad_configured_repo_id_is_refused_naming_the_file(workdir: Path) -> None:
+    service = FakeService(no_such_route)
+    async with connected(service, workdir, COORD_REPO_ID="not a repo id") as client:
+        outcome = await call(client, "claim_files", engineer="alex", patterns=["a.py"])
+    assert outcome["refusal"]["code"] == "invalid_arguments"
+    assert "repo" in outcome["refusal"]["detail"]
+    assert "COORD_REPO_ID" in outcome["next_step"]
+    assert outcome["refusal"]["config_file"] == str(workdir / ".coordination" / "local.env")
+    assert service.requests == []

@@ -110,11 +110,6 @@ async def test_deadline_answers_409_with_current_conflicts(client: httpx.AsyncCl
     assert answer.json()["queue_id"]
 
 
-async def test_queue_listing_without_flag_is_refused(client: httpx.AsyncClient) -> None:
-    answer = await client.get("/requests")
-    assert answer.status_code == 404 and "queued=true" in answer.json()["detail"]
-
-
 async def test_queue_depth_header_counts_the_engineers_waiters(client: httpx.AsyncClient) -> None:
     await client.post("/claims", json=claim_body("alex", "a.ts"))
     waiting = asyncio.create_task(

@@ -1,3 +1,10 @@
-"""coord-cli."""
+"""coord-cli: the `coord` command (start a local service, wire a repository, check, operate)."""
 
-__all__: list[str] = []
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("coord-cli")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

@@ -1,3 +1,10 @@
-"""coord-hooks."""
+"""coord-hooks: the enforcement points that do not depend on an agent remembering the protocol.
 
-__all__: list[str] = []
+`coord-hook pre-push` (git), `coord-hook claude session-start|pre-tool-use|session-end`
+(Claude Code) and `coord-hook ci --base REF` (pull requests). Depends only on coord-protocol's
+client; symbol-aware edit checks use coord-engine when it happens to be installed.
+"""
+
+from coord_hooks.config import HookConfig, PrePushMode, resolve_hook_config
+
+__all__ = ["HookConfig", "PrePushMode", "resolve_hook_config"]

@@ -1,13 +1,118 @@
-"""Console entry point of coord-hooks."""
+"""Console entry point `coord-hook`: the git pre-push hook, Claude Code hooks and the CI check.
 
+The hooks install with `coord init`; each subcommand's `--help` says how git, Claude Code or CI
+calls it. An unexpected error ends here: the pre-push hook treats it like a service it cannot
+ask (enforce blocks, advise warns), the Claude hooks let the agent continue, CI reports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
 import sys
+import traceback
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from coord_hooks import ci, claude, pre_push
+
+_DESCRIPTION = "Enforcement points of coord: git pre-push, Claude Code hooks, CI check."
 
 
-def main() -> None:
-    """Not built yet: say so instead of pretending to work."""
-    sys.stderr.write("coord-hooks is not available in this release yet.\n")
-    raise SystemExit(2)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `coord-hook` with `argv` (default: the process arguments); returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except Exception as exc:  # the boundary: report it and choose the safe outcome
+        return _unexpected(args.command, exc)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coord-hook", description=_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_pre_push(commands)
+    _add_claude(commands)
+    _add_ci(commands)
+    return parser
+
+
+def _add_pre_push(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    help_text = "git pre-push hook: refuse pushes of files others have claimed"
+    command = commands.add_parser(
+        "pre-push",
+        help=help_text,
+        description=f"{help_text}. git passes the remote and its URL as arguments and the "
+        "pushed refs on stdin. COORD_PREPUSH_MODE=advise turns refusals into warnings.",
+    )
+    command.add_argument("remote", nargs="?", help="name of the remote pushed to")
+    command.add_argument("url", nargs="?", help="URL of the remote (unused)")
+    command.set_defaults(handler=_pre_push)
+
+
+def _add_claude(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    help_text = "Claude Code hooks: session start, edit guard, session end"
+    command = commands.add_parser(
+        "claude",
+        help=help_text,
+        description=f"{help_text}. Claude Code passes the event as JSON on stdin.",
+    )
+    command.add_argument("event", choices=claude.EVENTS, help="the hook event to handle")
+    command.set_defaults(handler=_claude)
+
+
+def _add_ci(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    help_text = "CI check: a pull request's changed files against active claims"
+    command = commands.add_parser(
+        "ci",
+        help=help_text,
+        description=f"{help_text}. Exit status 1 when another engineer holds a changed file, "
+        "2 when the check cannot run.",
+    )
+    command.add_argument("--base", required=True, help="branch merged into, e.g. origin/main")
+    command.add_argument("--head", default="HEAD", help="the pull request's commit (HEAD)")
+    command.add_argument("--engineer", help="whose claims do not count (default: COORD_USER)")
+    command.set_defaults(handler=_ci)
+
+
+def _pre_push(args: argparse.Namespace) -> int:
+    remote = [args.remote] if args.remote else []
+    return pre_push.run(remote, sys.stdin, sys.stderr, os.environ, Path.cwd())
+
+
+def _claude(args: argparse.Namespace) -> int:
+    return claude.run(args.event, sys.stdin, sys.stdout, sys.stderr, os.environ)
+
+
+def _ci(args: argparse.Namespace) -> int:
+    check = ci.CiCheck(base=args.base, head=args.head, engineer=args.engineer)
+    return ci.run(check, os.environ, Path.cwd(), sys.stdout, sys.stderr)
+
+
+def _unexpected(command: str, exc: Exception) -> int:
+    sys.stderr.write(f"coord-hook {command}: unexpected error: {type(exc).__name__}: {exc}\n")
+    if os.environ.get("COORD_HOOK_DEBUG"):
+        traceback.print_exc()
+    else:
+        sys.stderr.write("Set COORD_HOOK_DEBUG=1 to see the traceback.\n")
+    if command == "claude":
+        return 0
+    if command == "pre-push" and os.environ.get("COORD_PREPUSH_MODE", "").lower() == "advise":
+        return pre_push.ALLOW
+    if command == "pre-push":
+        sys.stderr.write(f"To push anyway: {pre_push.BYPASS}\n")
+        return pre_push.BLOCK
+    return ci.CANNOT_CHECK
+
+
+def _version() -> str:
+    try:
+        return version("coord-hooks")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

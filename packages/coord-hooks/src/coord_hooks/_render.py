@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -16,7 +17,11 @@ BLOCKER_HEADERS = ("file", "holder", "their claim", "expires")
 
 _GAP = "  "
 _ELLIPSIS = "..."
-_MIN_COLUMN = 8
+
+
+def wrap(text: str, width: int = TERMINAL_WIDTH) -> str:
+    """`text` folded to `width` columns; a word longer than a line (a URL) stays whole."""
+    return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
 
 
 def expiry_text(expires_at: datetime, now: datetime) -> str:
@@ -43,42 +48,61 @@ def blocker_rows(blockers: Sequence[Blocker], now: datetime) -> list[tuple[str, 
     return [(b.file, b.holder, b.their_claim, expiry_text(b.expires_at, now)) for b in blockers]
 
 
-def text_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = TERMINAL_WIDTH
+def blocker_lines(
+    blockers: Sequence[Blocker], now: datetime, width: int = TERMINAL_WIDTH
 ) -> list[str]:
-    """Lines of an indented, left-aligned table no wider than `width`.
+    """The blockers as a table when it fits `width` columns, else one short block each.
 
-    When the content is too wide the widest column gives way first; a shortened cell keeps its
-    beginning and its end (`src/.../login.ts`), which is where paths and names differ.
+    Long paths and engineer names make a squeezed table unreadable, so a table that does not
+    fit becomes blocks of labelled lines; only a line still too long is shortened, keeping its
+    beginning and end (`services/.../handler.py`), where paths and names differ.
     """
+    rows = blocker_rows(blockers, now)
+    table = text_table(BLOCKER_HEADERS, rows)
+    if all(len(line) <= width for line in table):
+        return table
+    labels = [f"{header}:".ljust(13) for header in BLOCKER_HEADERS[1:]]
+    blocks = []
+    for file, *rest in rows:
+        details = (_GAP * 2 + label + cell for label, cell in zip(labels, rest, strict=True))
+        blocks += [_GAP + file, *details]
+    return [_shorten(line, width) for line in blocks]
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Lines of an indented, left-aligned table with a rule under the headers."""
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
-    budget = width - len(_GAP) * len(widths)
-    while sum(widths) > budget and max(widths) > _MIN_COLUMN:
-        widest = widths.index(max(widths))
-        widths[widest] -= 1
     lines = [_line(headers, widths), _line(["-" * w for w in widths], widths)]
     return lines + [_line(row, widths) for row in rows]
 
 
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
-    shown = (_shorten(cell, w).ljust(w) for cell, w in zip(cells, widths, strict=True))
-    return (_GAP + _GAP.join(shown)).rstrip()
+    return (_GAP + _GAP.join(c.ljust(w) for c, w in zip(cells, widths, strict=True))).rstrip()
 
 
-def _shorten(cell: str, width: int) -> str:
-    if len(cell) <= width:
-        return cell
+def _shorten(line: str, width: int) -> str:
+    if len(line) <= width:
+        return line
     keep = width - len(_ELLIPSIS)
     head = keep // 2
-    return cell[:head] + _ELLIPSIS + cell[len(cell) - (keep - head) :]
+    return line[:head] + _ELLIPSIS + line[len(line) - (keep - head) :]
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Lines of a GitHub-flavoured Markdown table; every cell is shown as code."""
+def markdown_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], code_columns: int
+) -> list[str]:
+    """Lines of a GitHub-flavoured Markdown table; the first `code_columns` cells show as code."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    return lines + ["| " + " | ".join(_code(cell) for cell in row) + " |" for row in rows]
+    for row in rows:
+        cells = [_code(c) if i < code_columns else _plain(c) for i, c in enumerate(row)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def _code(cell: str) -> str:
-    # A backtick or pipe inside a cell would end the code span or the cell early.
+    # A backtick would end the code span early; GitHub reads `\|` as a pipe even inside code.
     return "`" + cell.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _plain(cell: str) -> str:
+    return cell.replace("|", "\\|").replace("<", "&lt;")

@@ -1,10 +1,14 @@
 """Configuration of the hooks: the environment first, then `.coordination/local.env`.
 
-`coord init` writes the real URL, token and repo id into the gitignored `local.env`; tracked files
-carry placeholders. For each key the first real value wins, in this order: the environment
-under the key's name, the environment under its legacy alias, the file under the name, the file
-under the alias. A placeholder (`set-me`, `example-org/example-repo`, the template URL) counts as
-unset, and a placeholder token is never sent.
+`coord init` writes the real URL, token and repo id into the gitignored `local.env`; tracked
+files carry placeholders. Finding and parsing the file is coord-protocol's
+(`coord_protocol.local_env`, shared by every client); the hooks add the legacy aliases, the
+worktree fallback and `COORD_PREPUSH_MODE`.
+
+For each key the first real value wins, in this order: the environment under the key's name, the
+environment under its legacy alias, the file under the name, the file under the alias. A
+placeholder (`set-me`, `example-org/example-repo`, the template URL) counts as unset, and a
+placeholder token is never sent.
 """
 
 from __future__ import annotations
@@ -14,14 +18,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from coord_hooks._local_env import find_local_env, parse_local_env
-from coord_protocol.client import PLACEHOLDER_TOKENS
-
-DEFAULT_API_URL = "http://127.0.0.1:8080"
-"""Where the service is when nothing says otherwise (`coord start`'s default)."""
-
-PLACEHOLDERS = frozenset({"set-me", "example-org/example-repo", "http://127.0.0.1:8080"})
-"""Values the tracked templates ship with; they count as unset."""
+from coord_protocol.local_env import (
+    DEFAULT_API_URL,
+    LOCAL_ENV,
+    find_local_env,
+    is_placeholder,
+    parse_local_env,
+)
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "COORD_API_URL": ("COORD_API_URL", "COORD_SERVICE_URL"),
@@ -72,14 +75,6 @@ class HookConfig:
         return str(self.local_env) if self.local_env else ".coordination/local.env"
 
 
-def is_placeholder(value: str | None) -> bool:
-    """True for a missing or empty value, or one the tracked templates ship with."""
-    if value is None:
-        return True
-    cleaned = value.strip()
-    return cleaned.rstrip("/") in PLACEHOLDERS or cleaned in PLACEHOLDER_TOKENS
-
-
 def resolve_hook_config(
     environ: Mapping[str, str], cwd: Path, fallback_roots: Iterable[Path] = ()
 ) -> HookConfig:
@@ -88,7 +83,7 @@ def resolve_hook_config(
     `fallback_roots` are checkouts whose `local.env` applies when none is found walking up
     from `cwd` (the main checkout, for a linked worktree).
     """
-    local_env = find_local_env(cwd, fallback_roots)
+    local_env = _find(cwd, fallback_roots)
     from_file, warnings = _read(local_env)
     values = {key: _first_real(key, environ, from_file) for key in ALIASES}
     mode, mode_warning = _mode(values["COORD_PREPUSH_MODE"])
@@ -103,6 +98,14 @@ def resolve_hook_config(
         configured=local_env is not None or _named_in(environ),
         warnings=(*warnings, *mode_warning),
     )
+
+
+def _find(cwd: Path, fallback_roots: Iterable[Path]) -> Path | None:
+    # A linked worktree lives outside the main checkout, so walking up from it never meets the
+    # main checkout's file: the fallbacks cover that case.
+    found = find_local_env(cwd)
+    candidates = (root / LOCAL_ENV for root in fallback_roots)
+    return found or next((path for path in candidates if path.is_file()), None)
 
 
 def _read(local_env: Path | None) -> tuple[dict[str, str], list[str]]:

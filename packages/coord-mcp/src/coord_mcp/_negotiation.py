@@ -22,10 +22,10 @@ from coord_mcp.arguments import (
     WaitForRequestArguments,
 )
 from coord_mcp.caller import Caller
-from coord_mcp.refusals import missing_route, unsupported
+from coord_mcp.refusals import http_status, missing_route, unsupported
 from coord_mcp.results import MyRequests, Refusal, ToolResult, refused, succeeded
 from coord_protocol.client import Calls
-from coord_protocol.errors import CoordError
+from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.queue import CancelQueueResponse, QueueList
 from coord_protocol.requests import (
     CreateReleaseRequest,
@@ -61,8 +61,15 @@ async def request_release(caller: Caller, args: RequestReleaseArguments) -> Tool
     except CoordError as error:
         if missing_route(error):
             return unsupported("release requests", error, _INSTEAD_OF_REQUESTS)
+        if body.requester is None and error.code is ErrorCode.VALIDATION_ERROR:
+            return _who_are_you(error, caller)
         raise
     return _request_outcome(answer)
+
+
+def _who_are_you(error: CoordError, caller: Caller) -> ToolResult[Any]:
+    refusal = Refusal(code=str(error.code), detail=error.detail, http_status=http_status(error))
+    return refused(refusal, caller.hints.fix_identity)
 
 
 def _request_outcome(request: ReleaseRequest) -> ToolResult[Any]:
@@ -118,6 +125,8 @@ async def respond_to_request(caller: Caller, args: RespondToRequestArguments) ->
         if missing_route(error):
             instead = "If you can give the claim up, release it with release_claims."
             return unsupported("answering release requests", error, instead)
+        if body.engineer is None and error.code is ErrorCode.VALIDATION_ERROR:
+            return _who_are_you(error, caller)
         raise
     return succeeded(f"answered {args.request_id}: {args.decision}", _as_holder(args), answer)
 
@@ -187,7 +196,7 @@ async def my_requests(caller: Caller, args: MyRequestsArguments) -> ToolResult[A
     engineer = args.engineer or caller.identity.acting_engineer()
     if args.queued:
         return await _queued(caller, engineer)
-    filters = {"engineer": engineer, "repo": caller.identity.repo_id}
+    filters = {"requester": engineer, "repo": caller.identity.repo_id}
     filters["decision"] = str(args.decision) if args.decision else None
     try:
         listing = await caller.client.send(Calls.release_requests(**filters), ReleaseRequestList)

@@ -49,6 +49,11 @@ class Hints:
     """Next step when the service cannot be reached."""
     config_file: str | None = None
     """The file to edit to fix the configuration, when there is one."""
+    fix_identity: str = (
+        "coord-mcp does not know which engineer you are: call claim_files or check_conflicts "
+        "with your engineer name first, or set COORD_USER."
+    )
+    """Next step when a tool without an `engineer` argument needs to know who acts."""
 
 
 @dataclass(slots=True)

@@ -134,12 +134,30 @@ def unsupported(feature: str, error: CoordError, instead: str) -> ToolResult[Any
 
 def invalid_arguments(tool: str, error: ValidationError) -> ToolResult[Any]:
     """The result for arguments that do not fit the tool's input schema."""
-    problems = "; ".join(
+    problems = _problems(error)
+    refusal = Refusal(code="invalid_arguments", detail=f"{tool}: {problems}")
+    return refused(refusal, f"Call {tool} again with corrected arguments ({problems}).")
+
+
+def invalid_request(tool: str, error: ValidationError, hints: Hints) -> ToolResult[Any]:
+    """The result for a request the wire model refuses: an argument or a configured value."""
+    problems = _problems(error)
+    refusal = Refusal(
+        code="invalid_arguments", detail=f"{tool}: {problems}", config_file=hints.config_file
+    )
+    where = hints.config_file or "the MCP server's environment"
+    step = (
+        f"Fix what the detail names: an argument of {tool}, or a configured value "
+        f"(COORD_REPO_ID, COORD_SESSION_ID, COORD_BRANCH) in {where}."
+    )
+    return refused(refusal, step)
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
         f"{'.'.join(str(part) for part in issue['loc']) or 'arguments'}: {issue['msg']}"
         for issue in error.errors()
     )
-    refusal = Refusal(code="invalid_arguments", detail=f"{tool}: {problems}")
-    return refused(refusal, f"Call {tool} again with corrected arguments ({problems}).")
 
 
 def conflict_refusal(

@@ -16,11 +16,12 @@ replica behind a load balancer can serve any request.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 
 import httpx
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from coord_mcp.caller import Caller, Hints, Identity
@@ -36,19 +37,38 @@ REMOTE_HINTS = Hints(
         "send `Authorization: Bearer <token>` with a valid coord token, then reconnect."
     ),
     fix_unreachable="The coord service failed to answer itself; try again, then tell its operator.",
+    fix_identity=(
+        "The service does not know which engineer you are: configure your MCP client to send "
+        "the header `X-Coord-User: <engineer>` (or use a per-engineer token), then reconnect."
+    ),
 )
 
 
 class RemoteEndpoint:
     """ASGI endpoint serving the coord tools; each call goes through `transport()`.
 
-    Enter `running()` for as long as the endpoint serves (the hosting app's lifespan).
+    Serves only inside `running()`, which the hosting app enters in its lifespan (each entry
+    gets a fresh session manager, so an app may be started more than once).
     """
 
     def __init__(self, transport: Callable[[], httpx.AsyncBaseTransport]) -> None:
         self._transport = transport
         self.server = build_server(self._caller)
-        self.manager = StreamableHTTPSessionManager(
+        self._manager: StreamableHTTPSessionManager | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one MCP HTTP request."""
+        manager = self._manager
+        if manager is None:
+            body = {"detail": "the MCP endpoint is not running yet; retry", "code": "unavailable"}
+            await JSONResponse(body, status_code=503)(scope, receive, send)
+            return
+        await manager.handle_request(scope, receive, send)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run the endpoint's task group for as long as the context lasts."""
+        manager = StreamableHTTPSessionManager(
             app=self.server,
             json_response=True,
             stateless=True,
@@ -56,14 +76,12 @@ class RemoteEndpoint:
             # what protects it; a Host allowlist would only break deployments behind proxies.
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one MCP HTTP request."""
-        await self.manager.handle_request(scope, receive, send)
-
-    def running(self) -> AbstractAsyncContextManager[None]:
-        """Run the endpoint's task group; requests fail outside it."""
-        return self.manager.run()
+        async with manager.run():
+            self._manager = manager
+            try:
+                yield
+            finally:
+                self._manager = None
 
     @asynccontextmanager
     async def _caller(self, request: object | None) -> AsyncIterator[Caller]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import anyio
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
@@ -48,7 +50,13 @@ def server_version() -> str:
         return "0.0.0"
 
 
-def build_server(callers: CallerSource, tools: Sequence[ToolSpec] = TOOLS) -> Server[Any]:
+HEARTBEAT_SEC = 10.0
+"""How often a running tool call reports progress (only to clients that asked for progress)."""
+
+
+def build_server(
+    callers: CallerSource, tools: Sequence[ToolSpec] = TOOLS, heartbeat: float = HEARTBEAT_SEC
+) -> Server[Any]:
     """A low-level MCP server serving `tools`, acting through the callers `callers` gives."""
     catalogue = {tool.name: tool for tool in tools}
     definitions = [tool.definition() for tool in tools]
@@ -65,7 +73,8 @@ def build_server(callers: CallerSource, tools: Sequence[ToolSpec] = TOOLS) -> Se
         if tool is None:
             known = ", ".join(catalogue)
             raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name!r}; known: {known}")
-        return call_result(await _run(tool, callers, ctx.request, params.arguments or {}))
+        run = _run(tool, callers, ctx.request, params.arguments or {})
+        return call_result(await _with_heartbeat(ctx, run, heartbeat))
 
     return Server(
         SERVER_NAME,
@@ -88,6 +97,30 @@ async def _run(
         refusal = Refusal(code="internal", detail=f"{tool.name} failed inside coord-mcp")
         step = "Call it again once; if it fails again, the MCP server's stderr log says why."
         return refused(refusal, step)
+
+
+async def _with_heartbeat(
+    ctx: ServerRequestContext[Any], run: Awaitable[ToolResult[Any]], every: float
+) -> ToolResult[Any]:
+    # A queue wait may last 600 s; progress tells clients that count silence as a hang
+    # that the call is alive. Without a progress token, report_progress sends nothing.
+    async with anyio.create_task_group() as beats:
+        beats.start_soon(_beat, ctx, every)
+        outcome = await run
+        beats.cancel_scope.cancel()
+    return outcome
+
+
+async def _beat(ctx: ServerRequestContext[Any], every: float) -> None:
+    started = time.monotonic()
+    while True:
+        await anyio.sleep(every)
+        waited = round(time.monotonic() - started)
+        try:
+            await ctx.session.report_progress(waited, None, f"still waiting ({waited} s)")
+        except Exception as exc:  # a transport without a back channel: stop reporting
+            logger.debug("progress report failed, stopping: %s", exc)
+            return
 
 
 def call_result(outcome: ToolResult[Any]) -> types.CallToolResult:

@@ -74,10 +74,15 @@ def hints_for(config: McpConfig) -> Hints:
         f"from {url_from}) in {file}, then restart the MCP server."
     )
     token_from_env = config.token is not None and config.token_source == ENVIRONMENT
+    identity = (
+        "coord-mcp does not know which engineer you are: call claim_files or check_conflicts "
+        f"with your engineer name first, or set COORD_USER in {file}."
+    )
     return Hints(
         fix_auth=_fix_auth(config, str(file)),
         fix_unreachable=unreachable,
         config_file=None if token_from_env else str(file),
+        fix_identity=identity,
     )
 
 

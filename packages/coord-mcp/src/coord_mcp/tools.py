@@ -31,7 +31,7 @@ from coord_mcp.arguments import (
     WaitForRequestArguments,
 )
 from coord_mcp.caller import Caller
-from coord_mcp.refusals import error_refusal, invalid_arguments
+from coord_mcp.refusals import error_refusal, invalid_arguments, invalid_request
 from coord_mcp.results import ExtendedClaims, MyRequests, ToolResult, result_model
 from coord_protocol.claims import ClaimList, CreateClaimsResponse, ReleaseResponse
 from coord_protocol.conflicts import ConflictCheckResponse
@@ -87,8 +87,8 @@ class ToolSpec:
             return await self.handler(caller, parsed)
         except CoordError as error:
             return error_refusal(error, caller.hints, self.not_found)
-        except ValidationError as exc:  # a configured value the wire model refuses (repo id)
-            return invalid_arguments(self.name, exc)
+        except ValidationError as exc:  # the wire model refuses an argument or a setting
+            return invalid_request(self.name, exc, caller.hints)
 
 
 _LIST_CLAIMS_FIRST = "list_claims shows the claims that exist and their ids."

@@ -35,6 +35,13 @@ from coord_protocol.outbox import (
     OutboxStats,
     OutboxTail,
 )
+from coord_protocol.ownership import (
+    AutoResolutionSeries,
+    HotspotList,
+    OwnershipSummary,
+    PromoteRequest,
+    PromoteResponse,
+)
 from coord_protocol.queue import CancelQueueResponse, QueueList
 from coord_protocol.requests import (
     CreateReleaseRequest,
@@ -53,6 +60,9 @@ DEFAULT_TIMEOUT_SEC = 30.0
 
 LONG_POLL_MARGIN_SEC = 15.0
 """Extra time a long-poll gets beyond its `wait_seconds`, so the server answers first."""
+
+OWNERS_MEDIA_TYPE = "application/yaml"
+"""Content type of owners.yaml on `/config/ownership`, both ways."""
 
 PLACEHOLDER_TOKENS = local_env.PLACEHOLDER_TOKENS
 """Token values that templates ship: never sent as a bearer token (defined with the
@@ -263,6 +273,34 @@ class Calls:
         """`POST /admin/outbox/purge`."""
         return Call("POST", "/admin/outbox/purge", _body(request))
 
+    @staticmethod
+    def hotspots(days: int = 30, repo: str | None = None, limit: int | None = None) -> Call:
+        """`GET /metrics/hotspots`: patterns by blocked claim attempts."""
+        params = [("days", str(days))] + ([("repo", repo)] if repo else [])
+        params += [("limit", str(limit))] if limit is not None else []
+        return Call("GET", "/metrics/hotspots", params=params)
+
+    @staticmethod
+    def promote(request: PromoteRequest) -> Call:
+        """`POST /metrics/hotspots/promote` (operator): a shared_files entry or a split."""
+        return Call("POST", "/metrics/hotspots/promote", _body(request))
+
+    @staticmethod
+    def auto_resolutions(days: int = 30, repo: str | None = None) -> Call:
+        """`GET /metrics/auto-resolutions`: daily auto-coexist / auto-narrow per repo."""
+        params = [("days", str(days))] + ([("repo", repo)] if repo else [])
+        return Call("GET", "/metrics/auto-resolutions", params=params)
+
+    @staticmethod
+    def ownership() -> Call:
+        """`GET /config/ownership` (operator): the YAML text, 204 when none."""
+        return Call("GET", "/config/ownership", answers=(200, 204))
+
+    @staticmethod
+    def upload_ownership() -> Call:
+        """`POST /config/ownership` (operator); the body is the raw YAML, sent separately."""
+        return Call("POST", "/config/ownership", headers={"Content-Type": OWNERS_MEDIA_TYPE})
+
 
 class CoordClient:
     """Blocking client: one connection pool, closed with `close()` or a `with` block."""
@@ -385,6 +423,42 @@ class CoordClient:
     def outbox_purge(self, request: OutboxPurgeRequest) -> OutboxPurgeResponse:
         """Delete old delivered or exhausted rows (operator)."""
         return self.send(Calls.outbox_purge(request), OutboxPurgeResponse)
+
+    def hotspots(
+        self, days: int = 30, repo: str | None = None, limit: int | None = None
+    ) -> HotspotList:
+        """Patterns agents keep being refused on, with a suggested action."""
+        return self.send(Calls.hotspots(days, repo, limit), HotspotList)
+
+    def promote(self, request: PromoteRequest) -> PromoteResponse:
+        """Write a hotspot rule into owners.yaml (operator); idempotent."""
+        return self.send(Calls.promote(request), PromoteResponse)
+
+    def auto_resolutions(self, days: int = 30, repo: str | None = None) -> AutoResolutionSeries:
+        """Daily auto-coexist / auto-narrow counts per repo."""
+        return self.send(Calls.auto_resolutions(days, repo), AutoResolutionSeries)
+
+    def ownership(self) -> str:
+        """owners.yaml in force, exactly as written ("" when none was uploaded; operator)."""
+        call = Calls.ownership()
+        response = self._raw(call, None)
+        if response.status_code not in call.answers:
+            raise error_from_response(response)
+        return response.text if response.status_code == 200 else ""
+
+    def upload_ownership(self, text: str) -> OwnershipSummary:
+        """Put owners.yaml `text` in force (operator); a refusal names the line and the rule."""
+        call = Calls.upload_ownership()
+        return parse(call, self._raw(call, text.encode("utf-8")), OwnershipSummary)
+
+    def _raw(self, call: Call, content: bytes | None) -> httpx.Response:
+        try:
+            return self._http.request(
+                call.method, call.path, content=content, params=tuple(call.params),
+                timeout=call.timeout, headers=call.headers,
+            )  # fmt: skip
+        except httpx.HTTPError as exc:
+            raise unreachable(self.config, exc) from exc
 
 
 class AsyncCoordClient:

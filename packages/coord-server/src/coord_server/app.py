@@ -15,8 +15,20 @@ from starlette.routing import Route
 
 from coord_server.context import AppContext, Clock, utc_now
 from coord_server.errors import HANDLERS
+from coord_server.mcp_mount import MCP_PATH, install_mcp
 from coord_server.middleware import BearerAuth, RequestContext
-from coord_server.routes import admin, claims, conflicts, events, meta, queue, sessions
+from coord_server.routes import (
+    admin,
+    claims,
+    conflicts,
+    events,
+    hotspots,
+    meta,
+    ownership,
+    queue,
+    requests,
+    sessions,
+)
 from coord_server.service.expiry import ExpiryLoop
 from coord_server.settings import Settings
 from coord_server.storage import InstanceLock, Store, make_engine, migrate, sqlite_url
@@ -70,6 +82,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
         lifespan=lifespan,
     )  # fmt: skip
     app.state.coord = ctx
+    route_names[install_mcp(app)] = MCP_PATH
     return app
 
 
@@ -82,6 +95,9 @@ def _routes() -> list[Route]:
         *queue.routes(),
         *events.routes(),
         *admin.routes(),
+        *requests.routes(),
+        *ownership.routes(),
+        *hotspots.routes(),
     ]
 
 
@@ -97,6 +113,8 @@ def _load(ctx: AppContext) -> None:
     ctx.sessions.load()
     ctx.claims.load()
     ctx.desk.expire_stale_rows()
+    ctx.ownership.load()
+    ctx.requests.load()
     ctx.metrics.bind_gauges(lambda: len(ctx.claims.state), lambda: len(ctx.desk.waiters))
     ctx.claims.release_counter = lambda reason, count: ctx.metrics.releases.labels(reason).inc(
         count
@@ -108,9 +126,12 @@ async def _background(ctx: AppContext) -> AsyncIterator[None]:
     tasks = []
     if not ctx.settings.disable_background_cleanup:
         expiry = ExpiryLoop(ctx.claims, ctx.settings.cleanup_interval_sec)
+        ctx.claims.deadline_listeners.append(expiry.notify)  # release requests shorten claims
         tasks.append(asyncio.create_task(expiry.run(), name="coord-expiry"))
     tasks.append(asyncio.create_task(_housekeeping(ctx), name="coord-housekeeping"))
     tasks.append(asyncio.create_task(ctx.retention.run(), name="coord-retention"))
+    if ctx.settings.auto_demote_interval_sec > 0 and ctx.settings.auto_promote_threshold > 0:
+        tasks.append(asyncio.create_task(ctx.hotspots.run_demote_loop(), name="coord-demote"))
     if ctx.webhooks is not None:  # its own task: a slow receiver never holds up a request
         tasks.append(asyncio.create_task(ctx.webhooks.run(), name="coord-webhooks"))
     try:

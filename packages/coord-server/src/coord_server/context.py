@@ -15,9 +15,13 @@ from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.metrics import Metrics
 from coord_server.repo_files import RepoFiles
 from coord_server.service.claims import ClaimService
+from coord_server.service.hotspots import Hotspots
 from coord_server.service.idempotency import Idempotency
+from coord_server.service.inbox import Inbox
 from coord_server.service.live import Broadcaster
+from coord_server.service.ownership import Ownership
 from coord_server.service.queue import QueueDesk
+from coord_server.service.requests import ReleaseRequests
 from coord_server.service.retention import Retention, RetentionPolicy
 from coord_server.service.sessions import SessionActivity
 from coord_server.service.symbol_check import SymbolValidator
@@ -52,6 +56,10 @@ class AppContext:
     live: Broadcaster
     webhooks: WebhookDeliverer | None
     retention: Retention
+    ownership: Ownership
+    requests: ReleaseRequests
+    inbox: Inbox
+    hotspots: Hotspots
 
     @classmethod
     def build(cls, settings: Settings, store: Store, clock: Clock, version: str) -> AppContext:
@@ -73,6 +81,9 @@ class AppContext:
                 settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec
             )
             symbols = SymbolValidator(settings.repo_root)
+        desk = QueueDesk(claims, qpolicy)  # first release listener: queues are served first
+        ownership = Ownership(claims)
+        requests = ReleaseRequests(claims, settings.request_ttl_short_sec)
         live = Broadcaster()
         store.hooks.after_commit.append(live.publish)
         return cls(
@@ -82,7 +93,7 @@ class AppContext:
             metrics=Metrics(),
             sessions=sessions,
             claims=claims,
-            desk=QueueDesk(claims, qpolicy),
+            desk=desk,
             idempotency=Idempotency(store, clock),
             repo_files=repo_files,
             symbols=symbols,
@@ -90,6 +101,10 @@ class AppContext:
             live=live,
             webhooks=webhook_deliverer(store, settings, clock),
             retention=Retention(store, RetentionPolicy.from_settings(settings), clock),
+            ownership=ownership,
+            requests=requests,
+            inbox=Inbox(claims, requests),
+            hotspots=Hotspots(claims, ownership, settings),
         )
 
     def touch(self, request: Request, session_id: str | None) -> str | None:

@@ -30,7 +30,9 @@ def install_mcp(app: Starlette) -> RemoteEndpoint:
         return httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
     endpoint = RemoteEndpoint(loopback)
-    app.router.routes.append(Route(MCP_PATH, endpoint=endpoint))
+    # Stateless JSON mode needs POST only: GET (a server event stream) and DELETE (ending an
+    # MCP session) answer 405, which the MCP transport allows.
+    app.router.routes.append(Route(MCP_PATH, endpoint=endpoint, methods=["POST"]))
     outer_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager

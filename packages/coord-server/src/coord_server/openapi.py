@@ -35,6 +35,21 @@ from coord_protocol import (
     WebhookPayload,
     WhoAmI,
 )
+from coord_protocol.ownership import (
+    AutoResolutionSeries,
+    HotspotList,
+    OwnershipSummary,
+    PromoteRequest,
+    PromoteResponse,
+)
+from coord_protocol.requests import (
+    CreateReleaseRequest,
+    PendingRequests,
+    ReleaseRequest,
+    ReleaseRequestList,
+    RequestEventList,
+    RespondRequest,
+)
 
 REF_PREFIX = "#/components/schemas/"
 SERVICE = ("service",)
@@ -80,9 +95,37 @@ OPERATIONS = (
               {200: ConflictCheckResponse}, body=ConflictBatchRequest),
     Operation("POST", "/sessions/{session_id}/release", "Release a session's claims.",
               {200: ReleaseResponse}, query=("repo",), tags=("sessions",)),
-    Operation("GET", "/requests", "The claim queue (`queued=true`).", {200: QueueList},
-              query=("queued", "engineer", "repo"), tags=("queue",)),
+    Operation("GET", "/requests", "Release requests, newest first; with `queued=true` the claim "
+              "queue instead (a QueueList).", {200: ReleaseRequestList},
+              query=("queued", "engineer", "requester", "holder", "state", "decision", "claim_id",
+                     "repo", "session_id", "limit"), tags=("requests",)),
+    Operation("POST", "/requests", "Ask a holder to release a claim (shortens it); long-polls "
+              "with `wait_seconds`.", {201: ReleaseRequest}, body=CreateReleaseRequest,
+              tags=("requests",)),
+    Operation("GET", "/requests/{request_id}", "One release request; `wait_seconds` long-polls "
+              "for its decision.", {200: ReleaseRequest}, query=("wait_seconds",),
+              tags=("requests",)),
+    Operation("GET", "/requests/{request_id}/events", "The request's audit timeline.",
+              {200: RequestEventList}, tags=("requests",)),
+    Operation("POST", "/requests/{request_id}/respond", "The holder's answer: approved, denied, "
+              "narrowed or coexist.", {200: ReleaseRequest}, body=RespondRequest,
+              tags=("requests",)),
+    Operation("GET", "/sessions/{session_id}/pending_requests", "The holder's inbox.",
+              {200: PendingRequests}, query=("since",), tags=("sessions",)),
+    Operation("POST", "/config/ownership", "Upload owners.yaml as the raw YAML body (1 MiB at "
+              "most; operator).", {200: OwnershipSummary}, tags=("ownership",)),
+    Operation("GET", "/config/ownership", "owners.yaml in force, as YAML; 204 when none "
+              "(operator).", {200: None, 204: None}, tags=("ownership",)),
+    Operation("GET", "/metrics/hotspots", "Patterns by blocked claim attempts.", {200: HotspotList},
+              query=("days", "repo", "limit"), tags=("ownership",)),
+    Operation("POST", "/metrics/hotspots/promote", "Write a shared_files entry or a split "
+              "suggestion into owners.yaml (operator).", {200: PromoteResponse},
+              body=PromoteRequest, tags=("ownership",)),
+    Operation("GET", "/metrics/auto-resolutions", "Daily auto-coexist / auto-narrow per repo.",
+              {200: AutoResolutionSeries}, query=("days", "repo"), tags=("ownership",)),
     Operation("GET", "/openapi.json", "This document.", {200: None}, public=True, tags=SERVICE),
+    Operation("POST", "/mcp", "MCP over streamable HTTP: the coord tools (stateless JSON).",
+              {200: None}, tags=SERVICE),
     Operation("DELETE", "/requests/{queue_id}", "Cancel a waiting queue entry.",
               {200: CancelQueueResponse}, tags=("queue",)),
     Operation("GET", "/events", "Live events as `text/event-stream`; each `data:` is a "
@@ -103,7 +146,7 @@ OPERATIONS = (
 @cache
 def openapi_document(version: str) -> dict[str, Any]:
     """The whole document (built once per version)."""
-    models: set[type[BaseModel]] = {ErrorBody, ValidationErrorBody, WebhookPayload}
+    models: set[type[BaseModel]] = {ErrorBody, ValidationErrorBody, WebhookPayload, QueueList}
     for operation in OPERATIONS:
         models |= {model for model in operation.answers.values() if model is not None}
         if operation.body is not None:

@@ -1,4 +1,7 @@
-"""`/requests` queue views: list waiting entries, cancel one (SPEC §6)."""
+"""`/requests` queue views: list waiting entries, cancel one (SPEC §6).
+
+`GET /requests` itself belongs to `routes.requests`, which hands `queued=true` to `list_queue`.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +14,12 @@ from coord_protocol.queue import CancelQueueResponse, QueueList
 from coord_protocol.vocab import QueueState
 from coord_server.context import context
 from coord_server.http import model_response
-from coord_server.routes._common import query_flag, queue_depth_header
+from coord_server.routes._common import queue_depth_header
 
 
-async def list_requests(request: Request) -> Response:
+async def list_queue(request: Request) -> Response:
     """`GET /requests?queued=true`: the waiting queue entries."""
     ctx = context(request)
-    if not query_flag(request, "queued", False):
-        raise CoordError(
-            ErrorCode.NOT_FOUND,
-            "release requests are not available on this server yet; "
-            "use GET /requests?queued=true for the claim queue.",
-        )
     engineer = request.query_params.get("engineer") or None
     entries = ctx.desk.listing(engineer, request.query_params.get("repo") or None)
     answer = QueueList(requests=entries, count=len(entries))
@@ -46,6 +43,5 @@ async def cancel_queue_entry(request: Request) -> Response:
 def routes() -> list[Route]:
     """Starlette routes of this module."""
     return [
-        Route("/requests", list_requests, methods=["GET"]),
         Route("/requests/{queue_id}", cancel_queue_entry, methods=["DELETE"]),
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 
 from coord_server.service.events import payload_json
@@ -177,16 +177,16 @@ async def follow(
     store: Store,
     subscription: Subscription,
     event_filter: EventFilter,
-    after_id: int | None,
+    after_id: int,
     heartbeat_sec: float,
-) -> AsyncIterator[LiveEvent | None]:
+) -> AsyncGenerator[LiveEvent | None, None]:
     """Matching events in id order, from the log after `after_id` and then live.
 
-    Without `after_id` the stream starts at the newest event committed so far. Yields None
-    after `heartbeat_sec` of silence. Subscribe before calling, so nothing committed while the
-    log is read can be missed. Ends when the broadcaster closes.
+    Subscribe first, then take `after_id` (`store.last_event_id()` for "from now on"): every
+    event committed after that point then reaches the subscription or the log, so none is
+    missed. Yields None after `heartbeat_sec` of silence. Ends when the broadcaster closes.
     """
-    last_id = store.last_event_id() if after_id is None else after_id
+    last_id = after_id
     with contextlib.suppress(BroadcasterClosedError):
         while True:
             async for event in _replay(store, event_filter, last_id):

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from coord_engine.claims import ClaimItem, ClaimRequest
-from coord_engine.decide import Decision, decide
-from coord_engine.overlap import counterexample, covers, overlaps
+from coord_engine.claims import ClaimItem
+from coord_engine.overlap import overlaps
 from coord_engine.patterns import normalize_pattern
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.requests import (
@@ -37,14 +36,16 @@ from coord_protocol.requests import (
     RespondRequest,
 )
 from coord_protocol.timestamps import format_utc
-from coord_protocol.vocab import EventType, RequestDecision, Urgency
-from coord_server.service.claims import ClaimService, GrantContext
-from coord_server.service.convert import engine_errors, wire_conflicts
+from coord_protocol.vocab import EventType, RequestDecision
+from coord_server.service import _claim_edits as edits
+from coord_server.service import _request_rows as request_rows
+from coord_server.service._request_rows import DECIDED, EXPIRED, PENDING, RESOLVED
+from coord_server.service.claims import ClaimService
+from coord_server.service.convert import engine_errors
 from coord_server.service.events import EventBatch
 from coord_server.service.records import ClaimRecord, new_id
-from coord_server.storage.store import Row, repo_key
+from coord_server.storage.store import Row
 
-PENDING, DECIDED, EXPIRED, RESOLVED = "pending", "decided", "expired", "resolved"
 ENDED_BY_TIME = frozenset({"expired", "idle"})
 """Release reasons that end a pending request as `expired` (the rest end it as `resolved`)."""
 
@@ -84,15 +85,14 @@ class ReleaseRequests:
         now = self.claims.clock()
         clamped = min(record.expires_at, now + self.short_ttl)
         request_id = new_id("req")
-        row = _filed_row(request_id, body, requester, record, scope, now)
+        row = request_rows.filed_row(request_id, body, requester, record, scope, now)
         row["original_expires_at"] = self._original_expiry(record)
+        detail = request_rows.filed_detail(row, clamped)
         events = EventBatch(now)
-        events.add(EventType.REQUEST_FILED, record.repo, requester, **_filed_detail(row, clamped))
+        events.add(EventType.REQUEST_FILED, record.repo, requester, **detail)
         with self.store.transaction() as tx:
             tx.insert_release_request(row)
-            tx.insert_request_events(
-                [_step(request_id, "filed", now, **_filed_detail(row, clamped))]
-            )
+            tx.insert_request_events([request_rows.step(request_id, "filed", now, detail)])
             if clamped < record.expires_at:
                 tx.update_claim(record.id, expires_at=clamped)
             tx.insert_events(events.rows)
@@ -103,6 +103,10 @@ class ReleaseRequests:
 
     def _target(self, claim_id: str, requester: str) -> ClaimRecord:
         record = self.claims.state.claims.get(claim_id)
+        now = self.claims.clock()
+        if record is not None and record.expires_at <= now:
+            self.claims.expire_due(now)  # ran out a moment ago: no request can shorten it now
+            record = None
         if record is None:
             known = self.store.claim(claim_id) is not None
             raise CoordError(
@@ -131,7 +135,8 @@ class ReleaseRequests:
         earlier = [p.request_id for p in self.pending.values() if p.claim_id == record.id]
         if earlier:
             rows = self.store.release_requests_by_id(earlier)
-            return max([record.expires_at, *(row["original_expires_at"] for row in rows)])
+            originals: list[datetime] = [row["original_expires_at"] for row in rows]
+            return max([record.expires_at, *originals])
         return record.expires_at
 
     # -- answering ------------------------------------------------------------------------
@@ -162,12 +167,9 @@ class ReleaseRequests:
     def _approve(self, row: Row, record: ClaimRecord, body: RespondRequest, now: datetime) -> None:
         self.claims.release([record], "released", now, announce=False)
         scope = row["requested_scope"]
-        item = ClaimItem(
-            record.claim_type,
-            scope or record.pattern,
-            record.symbols if scope is None else None,
-        )
-        granted, blocked = self._grant_requester(row, record, item, now, exclude=None)
+        symbols = record.symbols if scope is None else None
+        item = ClaimItem(record.claim_type, scope or record.pattern, symbols)
+        granted, blocked = edits.grant_requester(self.claims, row, record, item, now)
         self._decide(row, record, body, now, granted=granted, blocked_by=blocked)
         self.claims.announce({record.repo})  # the queue is served after the requester
 
@@ -175,15 +177,14 @@ class ReleaseRequests:
         self._decide(row, record, body, now)
 
     def _narrow(self, row: Row, record: ClaimRecord, body: RespondRequest, now: datetime) -> None:
-        narrowed = self._narrowed_pattern(record, body.narrowed_pattern)
-        check = self._recheck(record, narrowed, now)
-        self._repattern(record, narrowed, check, now)
+        narrowed = edits.narrowed_pattern(record, body.narrowed_pattern)
+        edits.narrow(self.claims, record, narrowed, now)
         granted: list[str] = []
         blocked: list[str] = []
         scope = row["requested_scope"]
         if scope is not None and not overlaps(scope, narrowed):
             item = ClaimItem(record.claim_type, scope)
-            granted, blocked = self._grant_requester(row, record, item, now, exclude=None)
+            granted, blocked = edits.grant_requester(self.claims, row, record, item, now)
         self._decide(row, record, body, now, granted=granted, narrowed=narrowed,
                      blocked_by=blocked)  # fmt: skip
         self.claims.announce({record.repo})  # the old pattern's waiters may fit beside it now
@@ -195,134 +196,11 @@ class ReleaseRequests:
                 pattern = normalize_pattern(body.coexist_pattern)
         symbols = tuple(body.coexist_symbols) if body.coexist_symbols is not None else None
         item = ClaimItem(record.claim_type, pattern, symbols)
-        granted, blocked = self._grant_requester(row, record, item, now, exclude=record.id)
+        granted, _ = edits.grant_requester(self.claims, row, record, item, now, beside_holder=True)
         if not granted:
-            self._refuse_coexist(blocked, item, now, row, record)
-        self._link(record, granted)
+            edits.refuse_coexist(self.claims, row, record, item, now)
+        edits.link(self.claims, record, granted)
         self._decide(row, record, body, now, granted=granted)
-
-    def _grant_requester(
-        self, row: Row, holder: ClaimRecord, item: ClaimItem, now: datetime, exclude: str | None
-    ) -> tuple[list[str], list[str]]:
-        """Grant `item` to the requester unless a third party holds it: (granted, blocking)."""
-        decision = self._requester_decision(row, holder, item, now, exclude)
-        if not decision.granted:
-            return [], list(decision.blocking_claim_ids)
-        request = self._requester_request(row, holder, item)
-        context = GrantContext(description=f"release request {row['id']}: {row['reason']}")
-        records = self.claims.grant(request, decision, context, now)
-        return [record.id for record in records], []
-
-    def _requester_request(self, row: Row, holder: ClaimRecord, item: ClaimItem) -> ClaimRequest:
-        return ClaimRequest(row["requester"], row["session_id"], holder.repo, (item,))
-
-    def _requester_decision(
-        self, row: Row, holder: ClaimRecord, item: ClaimItem, now: datetime, exclude: str | None
-    ) -> Decision:
-        request = self._requester_request(row, holder, item)
-        candidates = self.claims.state.candidates(holder.repo, [item.pattern])
-        with engine_errors():
-            return decide(
-                request,
-                [claim for claim in candidates if claim.id != exclude],
-                self.claims.policy,
-                now,
-            )
-
-    def _refuse_coexist(
-        self, blocked: list[str], item: ClaimItem, now: datetime, row: Row, holder: ClaimRecord
-    ) -> NoReturn:
-        decision = self._requester_decision(row, holder, item, now, exclude=holder.id)
-        conflicts = wire_conflicts(decision.conflicts, self.claims.state.claims, _no_files)
-        holders = ", ".join(f"{c.conflicting_claim.engineer} ({c.conflicting_claim.id})"
-                            for c in conflicts)  # fmt: skip
-        raise CoordError(
-            ErrorCode.CONFLICT,
-            f"coexist would give {row['requester']} {item.pattern!r}, which {holders} also "
-            "hold; the request stays pending: answer approved, denied or narrowed, or coexist "
-            "on a smaller pattern or other symbols.",
-            blocking_claim_ids=blocked,
-            conflicts=[conflict.model_dump(mode="json") for conflict in conflicts],
-        )
-
-    def _link(self, holder: ClaimRecord, granted: list[str]) -> None:
-        """Cross-reference the holder's claim and the coexisting grants."""
-        partners = [self.claims.state.claims[claim_id] for claim_id in granted]
-        with self.store.transaction() as tx:
-            tx.update_claim(holder.id, coexists_with=[*holder.coexists_with, *granted])
-            for partner in partners:
-                tx.update_claim(partner.id, coexists_with=[*partner.coexists_with, holder.id])
-        holder.coexists_with.extend(granted)
-        for partner in partners:
-            partner.coexists_with.append(holder.id)
-
-    def _narrowed_pattern(self, record: ClaimRecord, raw: str | None) -> str:
-        if not raw:
-            raise CoordError(
-                ErrorCode.BAD_REQUEST,
-                "decision 'narrowed' needs narrowed_pattern: the part of "
-                f"{record.pattern!r} you keep.",
-            )
-        with engine_errors():
-            narrowed = normalize_pattern(raw)
-        if narrowed == record.pattern:
-            raise CoordError(
-                ErrorCode.BAD_REQUEST,
-                f"narrowed_pattern {narrowed!r} is the pattern you hold already; give a smaller "
-                "one, or answer denied.",
-            )
-        if not covers(record.pattern, narrowed):
-            outside = counterexample(record.pattern, narrowed)
-            raise CoordError(
-                ErrorCode.BAD_REQUEST,
-                f"narrowed_pattern {narrowed!r} is not inside {record.pattern!r} (it matches "
-                f"{outside!r}, which your claim does not); narrowing can only give scope up.",
-                pattern=narrowed,
-                rule="not_a_subset",
-            )
-        return narrowed
-
-    def _recheck(self, record: ClaimRecord, narrowed: str, now: datetime) -> Decision:
-        """Decide the holder's narrowed claim against everyone else but its partners."""
-        partners = set(record.coexists_with)
-        partners |= {
-            c.id for c in self.claims.state.claims.values() if record.id in c.coexists_with
-        }
-        item = ClaimItem(record.claim_type, narrowed, record.symbols, record.narrowable)
-        request = ClaimRequest(record.engineer, record.session_id, record.repo, (item,))
-        candidates = self.claims.state.candidates(record.repo, [narrowed])
-        with engine_errors():
-            decision = decide(
-                request,
-                [claim for claim in candidates if claim.id not in partners],
-                self.claims.policy,
-                now,
-            )
-        if decision.granted:
-            return decision
-        conflicts = wire_conflicts(decision.conflicts, self.claims.state.claims, _no_files)
-        raise CoordError(
-            ErrorCode.CONFLICT,
-            f"narrowing to {narrowed!r} would collide with claims held by others "
-            f"({', '.join(decision.blocking_claim_ids)}); the request stays pending.",
-            conflicts=[conflict.model_dump(mode="json") for conflict in conflicts],
-        )
-
-    def _repattern(
-        self, record: ClaimRecord, narrowed: str, check: Decision, now: datetime
-    ) -> None:
-        """Give the holder's claim its narrowed pattern, a new fence and the index entry."""
-        grant = check.grants[0]
-        shared = record.shared or grant.shared
-        key = repo_key(record.repo)
-        fence = self.claims.state.fences.get(key, 0) + 1
-        with self.store.transaction() as tx:
-            tx.update_claim(record.id, pattern=narrowed, fence=fence, shared=shared,
-                            severity=str(grant.severity))  # fmt: skip
-            tx.set_fence(key, fence, existed=key in self.claims.state.fences)
-        self.claims.state.fences[key] = fence
-        self.claims.state.repattern(record, narrowed)
-        record.fence, record.shared, record.severity = fence, shared, grant.severity
 
     def _decide(
         self,
@@ -344,13 +222,13 @@ class ReleaseRequests:
             "decided_at": now,
             "granted_claim_ids": list(granted),
         }
-        detail = _decided_detail(row, values, blocked_by)
+        detail = request_rows.decided_detail(row, values, blocked_by)
         events = EventBatch(now)
         events.add(EventType.REQUEST_DECIDED, record.repo, row["holder"], **detail)
         restore = self._restored_expiry(row, record)
         with self.store.transaction() as tx:
             tx.update_release_request(request_id, **values)
-            tx.insert_request_events([_step(request_id, "responded", now, **detail)])
+            tx.insert_request_events([request_rows.step(request_id, "responded", now, detail)])
             if restore is not None:
                 tx.update_claim(record.id, expires_at=restore)
             tx.insert_events(events.rows)
@@ -374,8 +252,9 @@ class ReleaseRequests:
     ) -> NoReturn:
         ended = f"{row['state']} at {format_utc(row['decided_at'])}"
         if row["state"] in (EXPIRED, RESOLVED):
-            step = _step(row["id"], "responded-late", now, decision=str(body.decision),
-                         engineer=engineer, note=body.note, ended=row["state"])  # fmt: skip
+            late = {"decision": str(body.decision), "engineer": engineer, "note": body.note,
+                    "ended": row["state"]}  # fmt: skip
+            step = request_rows.step(row["id"], "responded-late", now, late)
             with self.store.transaction() as tx:
                 tx.insert_request_events([step])
             raise CoordError(
@@ -413,7 +292,7 @@ class ReleaseRequests:
             endings.append((entry.request_id, state))
             detail = {"request_id": entry.request_id, "claim_id": entry.claim_id,
                       "state": state, "release_reason": reason}  # fmt: skip
-            steps.append(_step(entry.request_id, state, now, **detail))
+            steps.append(request_rows.step(entry.request_id, state, now, detail))
             events.add(EventType.REQUEST_DECIDED, entry.repo, None, decision=None, **detail)
         with self.store.transaction() as tx:
             for request_id, state in endings:
@@ -477,7 +356,8 @@ class ReleaseRequests:
             for row in fresh:
                 tx.update_release_request(row["id"], notified_at=now)
             steps = [
-                _step(row["id"], "notified", now, via=via, holder=row["holder"]) for row in fresh
+                request_rows.step(row["id"], "notified", now, {"via": via, "holder": row["holder"]})
+                for row in fresh
             ]
             tx.insert_request_events(steps)
         seen = {row["id"] for row in fresh}
@@ -497,31 +377,10 @@ class ReleaseRequests:
         ]
 
     def to_wire(self, row: Row) -> ReleaseRequest:
-        """A stored request as the API shows it."""
+        """A stored request as the API shows it (with the claim's expiry while pending)."""
         record = self.claims.state.claims.get(row["claim_id"])
         live = row["state"] == PENDING and record is not None
-        return ReleaseRequest(
-            id=row["id"],
-            repo=row["repo"] or None,
-            claim_id=row["claim_id"],
-            requester=row["requester"],
-            holder=row["holder"],
-            holder_pattern=row["holder_pattern"],
-            holder_session_id=row["holder_session_id"],
-            reason=row["reason"],
-            urgency=Urgency(row["urgency"]),
-            requested_scope=row["requested_scope"],
-            session_id=row["session_id"],
-            state=row["state"],
-            decision=RequestDecision(row["decision"]) if row["decision"] else None,
-            note=row["note"],
-            narrowed_pattern=row["narrowed_pattern"],
-            created_at=row["created_at"],
-            notified_at=row["notified_at"],
-            claim_expires_at=record.expires_at if live and record is not None else None,
-            decided_at=row["decided_at"],
-            granted_claim_ids=list(row["granted_claim_ids"] or []),
-        )
+        return request_rows.wire(row, record.expires_at if live and record is not None else None)
 
 
 Answer = Callable[[ReleaseRequests, Row, ClaimRecord, RespondRequest, datetime], None]
@@ -532,10 +391,6 @@ _ANSWERS: dict[RequestDecision, Answer] = {
     RequestDecision.NARROWED: ReleaseRequests._narrow,
     RequestDecision.COEXIST: ReleaseRequests._coexist,
 }
-
-
-def _no_files(_a: str, _b: str) -> list[str]:
-    return []  # conflicts here show the witness path; the checkout lists are for POST /claims
 
 
 def _pending(row: Row) -> PendingRequest:
@@ -554,68 +409,3 @@ def _requested_scope(raw: str | None, record: ClaimRecord) -> str | None:
             "that claim is not in your way; claim the scope directly.",
         )
     return scope
-
-
-def _filed_row(
-    request_id: str,
-    body: CreateReleaseRequest,
-    requester: str,
-    record: ClaimRecord,
-    scope: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "id": request_id,
-        "repo": repo_key(record.repo),
-        "claim_id": record.id,
-        "requester": requester,
-        "holder": record.engineer,
-        "holder_session_id": record.session_id,
-        "holder_pattern": record.pattern,
-        "reason": body.reason,
-        "urgency": str(body.urgency),
-        "requested_scope": scope,
-        "session_id": body.session_id,
-        "state": PENDING,
-        "created_at": now,
-        "granted_claim_ids": [],
-    }
-
-
-def _filed_detail(row: Mapping[str, Any], clamped: datetime) -> dict[str, Any]:
-    return {
-        "request_id": row["id"],
-        "claim_id": row["claim_id"],
-        "requester": row["requester"],
-        "holder": row["holder"],
-        "holder_session_id": row["holder_session_id"],
-        "holder_pattern": row["holder_pattern"],
-        "reason": row["reason"],
-        "urgency": row["urgency"],
-        "requested_scope": row["requested_scope"],
-        "claim_expires_at": format_utc(clamped),
-    }
-
-
-def _decided_detail(
-    row: Row, values: Mapping[str, Any], blocked_by: Iterable[str]
-) -> dict[str, Any]:
-    detail = {
-        "request_id": row["id"],
-        "claim_id": row["claim_id"],
-        "requester": row["requester"],
-        "holder": row["holder"],
-        "decision": values["decision"],
-        "note": values["note"],
-        "granted_claim_ids": values["granted_claim_ids"],
-    }
-    if values["narrowed_pattern"] is not None:
-        detail["narrowed_pattern"] = values["narrowed_pattern"]
-    blocked = list(blocked_by)
-    if blocked:
-        detail["grant_blocked_by"] = blocked  # a third party holds what the requester needed
-    return detail
-
-
-def _step(request_id: str, event_type: str, at: datetime, **detail: Any) -> dict[str, Any]:
-    return {"request_id": request_id, "event_type": event_type, "at": at, "detail": detail}

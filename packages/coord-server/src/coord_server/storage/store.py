@@ -422,7 +422,7 @@ class Store:
     def inbox_notices(self, claim_ids: Sequence[str], since: datetime | None) -> list[Row]:
         """Inbox notices about the given claims (changed after `since`), newest first."""
         table = schema.inbox_notices
-        conditions = [table.c.claim_id.in_(list(claim_ids))]
+        conditions: list[ColumnElement[bool]] = [table.c.claim_id.in_(list(claim_ids))]
         if since is not None:
             conditions.append(table.c.at > since)
         statement = select(table).where(*conditions)

@@ -1,0 +1,46 @@
+"""`coord completion bash|zsh|fish`: the shell completion script, printed for the user to install.
+
+The script calls `coord` back with `_COORD_COMPLETE` set; the Typer application answers those
+calls itself, so the script and the answers always come from the same version.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from typer._completion_classes import completion_init
+from typer._completion_shared import get_completion_script
+
+PROG_NAME = "coord"
+COMPLETE_VARIABLE = "_COORD_COMPLETE"
+
+
+class Shell(StrEnum):
+    """Shells with a completion script."""
+
+    BASH = "bash"
+    ZSH = "zsh"
+    FISH = "fish"
+
+
+def completion(
+    shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
+) -> None:
+    """Print the completion script for a shell.
+
+    \b
+    bash:  coord completion bash > ~/.local/share/bash-completion/completions/coord
+    zsh:   coord completion zsh > "${fpath[1]}/_coord"
+    fish:  coord completion fish > ~/.config/fish/completions/coord.fish
+    """
+    typer.echo(script(shell))
+
+
+def script(shell: Shell) -> str:
+    """The completion script for `shell`."""
+    completion_init()
+    return get_completion_script(
+        prog_name=PROG_NAME, complete_var=COMPLETE_VARIABLE, shell=str(shell)
+    )

@@ -1,0 +1,250 @@
+"""`coord init`: wire the current checkout for an agent tool (SPEC §11).
+
+Running it again changes nothing unless something drifted: managed blocks are rewritten when
+edited, tool configuration keeps everyone else's entries, the token file stays 0600. It asks
+questions only when a person is at the terminal and `--yes` is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coord_cli import _server
+from coord_cli._files import WRITES, Action, FileChange, apply
+from coord_cli._git import Checkout, require_checkout
+from coord_cli._output import emit_json, error_console, say, warn
+from coord_cli.errors import CliError, ExitCode
+from coord_cli.home import CoordHome
+from coord_cli.local_config import (
+    CONFIG_FILE,
+    LOCAL_ENV_FILE,
+    RepoConfig,
+    merged_tools,
+    read_repo_config,
+)
+from coord_cli.wiring import PLACEHOLDER_TOKEN, Mode, Service, Tool, Wiring, detect_repo_id, plan
+from coord_protocol.local_env import DEFAULT_API_URL, is_placeholder, read_local_env
+
+
+def init(
+    tool: Annotated[
+        Tool | None, typer.Option(help="Agent tool to wire: claude, codex or cursor.")
+    ] = None,
+    mode: Annotated[
+        Mode | None,
+        typer.Option(help="local: the service `coord start` runs here; remote: a shared one."),
+    ] = None,
+    service_url: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="URL of the coord service (for --mode remote)."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask anything.")] = False,
+    no_hook: Annotated[bool, typer.Option("--no-hook", help="Leave git hooks alone.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace a foreign pre-push hook (backed up); reset coord's MCP entry."
+        ),
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Wire this git checkout for an agent tool.
+
+    Writes the MCP registration, the protocol block of the agent's
+    instructions, the gitignored .coordination/ files and the pre-push hook
+    (and Claude Code's hooks). Tracked files hold placeholders only; the token
+    goes into .coordination/local.env. For --mode remote the token is read
+    from COORD_AUTH_TOKEN (or asked for), never from the command line.
+    Running it again changes nothing that is already right.
+    """
+    checkout = require_checkout(Path.cwd())
+    interactive = not yes and sys.stdin.isatty()
+    chosen_tool = tool or _ask_tool(interactive)
+    previous = read_repo_config(checkout.top / CONFIG_FILE) or RepoConfig()
+    service = _service(_mode(mode, previous), service_url, previous, checkout, interactive)
+    config = RepoConfig(
+        mode=str(service.mode),
+        service_url=service.url,
+        tools=merged_tools(previous.tools, str(chosen_tool)),
+        ownership_file=previous.ownership_file,
+    )
+    wiring = Wiring(
+        checkout, chosen_tool, service, detect_repo_id(checkout), config, force, not no_hook
+    )
+    changes = plan(wiring)
+    if interactive and any(change.action in WRITES for change in changes):
+        _confirm(changes)
+    for change in changes:
+        apply(change)
+    _report(wiring, changes, json_output)
+
+
+def _ask_tool(interactive: bool) -> Tool:
+    if not interactive:
+        raise CliError(
+            "which agent tool should be wired?",
+            "pass --tool claude, --tool codex or --tool cursor",
+            ExitCode.USAGE,
+        )
+    answer = typer.prompt("Agent tool (claude, codex, cursor)", default="claude", err=True)
+    try:
+        return Tool(answer.strip().lower())
+    except ValueError:
+        raise CliError(
+            f"unknown tool {answer!r}", "choose claude, codex or cursor", ExitCode.USAGE
+        ) from None
+
+
+def _mode(mode: Mode | None, previous: RepoConfig) -> Mode:
+    if mode is not None:
+        return mode
+    return Mode.REMOTE if previous.mode == Mode.REMOTE else Mode.LOCAL
+
+
+def _service(
+    mode: Mode, url: str | None, previous: RepoConfig, checkout: Checkout, interactive: bool
+) -> Service:
+    if mode is Mode.LOCAL:
+        return _local_service(url)
+    chosen = url or (previous.service_url if previous.mode == Mode.REMOTE else None)
+    if not chosen and interactive:
+        chosen = typer.prompt("URL of the coord service", err=True)
+    if not chosen:
+        raise CliError(
+            "--mode remote needs the service's URL",
+            "pass --service-url https://coord.example.com",
+            ExitCode.USAGE,
+        )
+    token, is_new = _remote_token(checkout, interactive)
+    return Service(Mode.REMOTE, _checked_url(chosen), token, is_new)
+
+
+def _local_service(url: str | None) -> Service:
+    home = CoordHome.from_env(os.environ)
+    token = home.ensure_token()  # the token a later `coord start` will use, too
+    record = home.read_server()
+    local_url = record.api_url if record is not None else DEFAULT_API_URL
+    return Service(Mode.LOCAL, _checked_url(url or local_url), token, True)
+
+
+def _remote_token(checkout: Checkout, interactive: bool) -> tuple[str | None, bool]:
+    exported = os.environ.get("COORD_AUTH_TOKEN", "").strip()
+    if not is_placeholder(exported):
+        return exported, True
+    current = _current_token(checkout)
+    if current:
+        return current, False
+    if interactive:
+        given = typer.prompt(
+            "Token for the service (input hidden; Enter to fill it in later)",
+            default="", show_default=False, hide_input=True, err=True,
+        )  # fmt: skip
+        if not is_placeholder(given):
+            return given.strip(), True
+    return None, False
+
+
+def _current_token(checkout: Checkout) -> str | None:
+    try:
+        token = read_local_env(checkout.top / LOCAL_ENV_FILE).get("COORD_AUTH_TOKEN")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None if is_placeholder(token) else token
+
+
+def _checked_url(url: str) -> str:
+    cleaned = url.strip().rstrip("/")
+    if not cleaned.startswith(("http://", "https://")) or len(cleaned.split("//", 1)[1]) == 0:
+        raise CliError(
+            f"service URL {url!r} is not an http(s) URL",
+            "pass e.g. --service-url https://coord.example.com",
+            ExitCode.USAGE,
+        )
+    return cleaned
+
+
+def _confirm(changes: list[FileChange]) -> None:
+    stderr = error_console()
+    stderr.print("coord init will:")
+    for change in changes:
+        if change.action in WRITES or change.action is Action.KEEP:
+            stderr.print(f"  {_verb(change)} {change.shown}")
+    if not typer.confirm("Go ahead?", default=True, err=True):
+        raise CliError("nothing was changed", None, ExitCode.FAILED)
+
+
+def _verb(change: FileChange) -> str:
+    return {
+        Action.CREATE: "create ",
+        Action.UPDATE: "update ",
+        Action.REPLACE: "replace",
+        Action.KEEP: "keep   ",
+    }.get(change.action, "       ")
+
+
+def _report(wiring: Wiring, changes: list[FileChange], json_output: bool) -> None:
+    to_commit = [c.shown for c in changes if c.tracked and c.action in WRITES]
+    notes = _notes(wiring, changes)
+    if json_output:
+        emit_json(_as_json(wiring, changes, to_commit, notes))
+        return
+    service = wiring.service
+    say(
+        f"Wired {wiring.checkout.top} for {wiring.tool} "
+        f"({service.mode} service {service.url}, repo id {wiring.repo_id}).",
+        style="bold",
+    )
+    for change in changes:
+        line = f"  {change.action.value:<10} {change.shown}"
+        say(line + (f"  ({change.note})" if change.note else ""))
+    for note in notes:
+        warn(note)
+    say("Next:")
+    if to_commit:
+        say(f"  git add {' '.join(to_commit)} && git commit -m 'Wire coord'")
+    say("  coord doctor")
+
+
+def _notes(wiring: Wiring, changes: list[FileChange]) -> list[str]:
+    notes = []
+    if wiring.service.token is None and _token_missing(wiring):
+        notes.append(
+            f"no token yet: set COORD_AUTH_TOKEN in {LOCAL_ENV_FILE} "
+            f"(it holds `{PLACEHOLDER_TOKEN}` now)"
+        )
+    if wiring.service.mode is Mode.LOCAL and not _local_running():
+        notes.append("the local service is not running: start it with `coord start --background`")
+    notes.extend(c.note for c in changes if c.action is Action.KEEP and c.note)
+    return notes
+
+
+def _token_missing(wiring: Wiring) -> bool:
+    return _current_token(wiring.checkout) is None
+
+
+def _local_running() -> bool:
+    record = CoordHome.from_env(os.environ).read_server()
+    return record is not None and _server.is_alive(record.pid)
+
+
+def _as_json(
+    wiring: Wiring, changes: list[FileChange], to_commit: list[str], notes: list[str]
+) -> dict[str, object]:
+    return {
+        "checkout": str(wiring.checkout.top),
+        "tool": str(wiring.tool),
+        "mode": str(wiring.service.mode),
+        "service_url": wiring.service.url,
+        "repo_id": wiring.repo_id,
+        "files": [
+            {"path": c.shown, "action": str(c.action), "tracked": c.tracked, "note": c.note}
+            for c in changes
+        ],
+        "to_commit": to_commit,
+        "notes": notes,
+    }

@@ -1,0 +1,338 @@
+"""`coord start`, `coord stop`, `coord status`: a local coord service with sane defaults.
+
+State lives under `COORD_HOME` (see `coord_cli.home`). `start` is idempotent: when the server it
+launched earlier still answers, it reports that server instead of starting a second one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import webbrowser
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from coord_cli import _server
+from coord_cli._output import emit_json, error_console, say, warn
+from coord_cli.errors import CliError, ExitCode
+from coord_cli.home import CoordHome, ServerRecord
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_READY_TIMEOUT_SEC = 30.0
+READY_TIMEOUT_VARIABLE = "COORD_START_READY_TIMEOUT_SEC"
+LOG_LINES_ON_FAILURE = 20
+
+HostOption = Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")]
+PortOption = Annotated[
+    int, typer.Option(metavar="PORT", min=1, max=65535, help="Port to listen on.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A server launched by `coord start` that answers `/readyz`."""
+
+    record: ServerRecord
+    readiness: dict[str, object]
+
+
+def start(
+    host: HostOption = DEFAULT_HOST,
+    port: PortOption = DEFAULT_PORT,
+    background: Annotated[
+        bool, typer.Option("--background", "-b", help="Detach; write output to the log file.")
+    ] = False,
+    json_output: JsonOption = False,
+    open_dashboard: Annotated[
+        bool, typer.Option("--open-dashboard", help="Open the dashboard in a web browser.")
+    ] = False,
+) -> None:
+    """Start a local coord service.
+
+    State lives under COORD_HOME (default ~/.coord): the token (mode 0600),
+    the SQLite database, the pid and log files. Prints the API URL, the
+    dashboard URL and an `export COORD_AUTH_TOKEN=...` line. Without
+    --background the service runs until Ctrl-C. Running it again reuses a
+    running service.
+    """
+    _server.require_server_package()
+    home = CoordHome.from_env(os.environ)
+    home.ensure()
+    token = home.ensure_token()
+    running = find_running(home)
+    if running is not None:
+        _report_existing(home, running, token, port, json_output)
+        _maybe_open(running.record.api_url, open_dashboard)
+        return
+    _server.ensure_port_free(host, port)
+    process, record, readiness = _launch(home, host, port, token, background, json_output)
+    _report(home, record, readiness, token, "started", background, json_output)
+    _maybe_open(record.api_url, open_dashboard)
+    if not background:
+        _serve_until_interrupted(home, process)
+
+
+def stop(json_output: JsonOption = False) -> None:
+    """Stop the service that `coord start` launched."""
+    home = CoordHome.from_env(os.environ)
+    record = home.read_server()
+    if record is None or not _server.is_alive(record.pid):
+        home.forget_server()
+        _result(json_output, {"status": "not_running"}, "coord is not running.")
+        return
+    if not _server.stop(record.pid):
+        raise CliError(
+            f"coord-api (pid {record.pid}) did not exit",
+            f"stop it by hand: `kill -9 {record.pid}`",
+        )
+    home.forget_server()
+    _result(
+        json_output,
+        {"status": "stopped", "pid": record.pid},
+        f"Stopped coord (pid {record.pid}).",
+    )
+
+
+def status(json_output: JsonOption = False) -> None:
+    """Show whether the local service runs.
+
+    Exits 0 when it runs and answers, 1 otherwise.
+    """
+    home = CoordHome.from_env(os.environ)
+    record = home.read_server()
+    if record is None or not _server.is_alive(record.pid):
+        home.forget_server()
+        _result(
+            json_output,
+            {"status": "not_running", "home": str(home.root)},
+            "coord is not running; start it with `coord start --background`.",
+        )
+        raise typer.Exit(ExitCode.FAILED)
+    readiness = _server.probe_ready(record.api_url)
+    if readiness is None:
+        details = {"status": "not_ready", "pid": record.pid, "api_url": record.api_url}
+        _result(
+            json_output,
+            details,
+            f"coord-api (pid {record.pid}) runs but {record.api_url}/readyz does not answer; "
+            f"see its log: {home.log_file}",
+        )
+        raise typer.Exit(ExitCode.FAILED)
+    _report(home, record, readiness, None, "running", True, json_output)
+
+
+def find_running(home: CoordHome) -> Running | None:
+    """The server `coord start` launched, once ready; None when there is none (stale records go).
+
+    A live server that stays unready for the start timeout is an error, not a reason to start
+    a second one.
+    """
+    record = home.read_server()
+    if record is None:
+        return None
+    if not _server.is_alive(record.pid):
+        home.forget_server()
+        return None
+    readiness = _server.wait_ready(
+        record.api_url, lambda: _server.is_alive(record.pid), ready_timeout()
+    )
+    if readiness is None:
+        raise CliError(
+            f"coord-api (pid {record.pid}) runs but does not answer {record.api_url}/readyz",
+            f"read its log {home.log_file}, or restart it: `coord stop`, then `coord start`",
+        )
+    return Running(record, readiness)
+
+
+def ready_timeout() -> float:
+    """`COORD_START_READY_TIMEOUT_SEC`, or 30 seconds."""
+    raw = os.environ.get(READY_TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_READY_TIMEOUT_SEC
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise CliError(
+            f"{READY_TIMEOUT_VARIABLE} must be a number of seconds in (0, 3600], got {raw!r}",
+            f"unset it or set e.g. {READY_TIMEOUT_VARIABLE}=60",
+            ExitCode.NOT_CONFIGURED,
+        )
+    return value
+
+
+def _launch(
+    home: CoordHome, host: str, port: int, token: str, background: bool, quiet: bool
+) -> tuple[subprocess.Popen[bytes], ServerRecord, dict[str, object]]:
+    url = _server.api_url(host, port)
+    env = {
+        "COORD_HOST": host,
+        "COORD_PORT": str(port),
+        "COORD_DATABASE_PATH": str(home.database),
+        "COORD_AUTH_TOKEN": token,
+    }
+    log_offset = home.log_file.stat().st_size if home.log_file.exists() else 0
+    process = _server.launch(env, home.log_file if background else None, home.root)
+    record = ServerRecord(process.pid, host, port, url, datetime.now(UTC).isoformat())
+    home.write_server(record)
+    readiness = _wait_with_spinner(url, process, quiet)
+    if readiness is None:
+        _abandon(home, process)
+        raise _start_failure(home, process, url, background, log_offset)
+    return process, record, readiness
+
+
+def _wait_with_spinner(
+    url: str, process: subprocess.Popen[bytes], quiet: bool
+) -> dict[str, object] | None:
+    stderr = error_console()
+    spinner = (
+        stderr.status(f"Waiting for coord at {url} ...")
+        if stderr.is_terminal and not quiet
+        else nullcontext()
+    )
+    with spinner:
+        return _server.wait_ready(url, lambda: process.poll() is None, ready_timeout())
+
+
+def _abandon(home: CoordHome, process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        _server.stop(process.pid)
+    process.wait()
+    home.forget_server()
+
+
+def _start_failure(
+    home: CoordHome, process: subprocess.Popen[bytes], url: str, background: bool, offset: int
+) -> CliError:
+    code = process.returncode
+    why = f"exited with status {code}" if code else f"did not answer {url}/readyz in time"
+    if not background:
+        return CliError(f"coord-api {why}", "see its output above")
+    lines = _log_since(home, offset)
+    if lines:
+        error_console().print(f"Last lines of {home.log_file}:", style="bold")
+        for line in lines:
+            error_console().print(f"  {line}")
+    return CliError(
+        f"coord-api {why}",
+        f"read the log {home.log_file}; raise {READY_TIMEOUT_VARIABLE} if the machine is slow",
+    )
+
+
+def _log_since(home: CoordHome, offset: int) -> list[str]:
+    try:
+        with home.log_file.open("rb") as log:
+            log.seek(offset)
+            text = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    return text.splitlines()[-LOG_LINES_ON_FAILURE:]
+
+
+def _serve_until_interrupted(home: CoordHome, process: subprocess.Popen[bytes]) -> None:
+    error_console().print("Press Ctrl-C to stop.", style="dim")
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        # The terminal sent SIGINT to the server too; give it time to shut down cleanly.
+        try:
+            process.wait(_server.STOP_GRACE_SEC)
+        except subprocess.TimeoutExpired:
+            _server.stop(process.pid)
+    finally:
+        home.forget_server()
+    if process.returncode not in (0, -2, -15, None):
+        raise CliError(f"coord-api exited with status {process.returncode}", "see its output above")
+
+
+def _report_existing(
+    home: CoordHome, running: Running, token: str, port: int, json_output: bool
+) -> None:
+    record = running.record
+    if record.port != port:
+        warn(
+            f"coord already runs on port {record.port}; to move it to {port}, "
+            f"run `coord stop` then `coord start --port {port}`"
+        )
+    _report(home, record, running.readiness, token, "already_running", True, json_output)
+
+
+def _report(
+    home: CoordHome,
+    record: ServerRecord,
+    readiness: dict[str, object],
+    token: str | None,
+    state: str,
+    background: bool,
+    json_output: bool,
+) -> None:
+    details = _details(home, record, readiness, state, background)
+    if json_output:
+        emit_json(details)
+        return
+    headline = {
+        "started": "coord is running",
+        "already_running": "coord is already running",
+        "running": "coord is running",
+    }[state]
+    say(f"{headline} (pid {record.pid}, coord {details['version']})", style="bold green")
+    for label, key in _LABELS:
+        if key in details:
+            say(f"  {label:<11} {details[key]}")
+    if token is not None:
+        say("")
+        say("Use the API from this shell:")
+        say(f"export COORD_AUTH_TOKEN={token}")
+
+
+_LABELS = (
+    ("API:", "api_url"),
+    ("Dashboard:", "dashboard_url"),
+    ("Auth:", "auth_mode"),
+    ("Database:", "database"),
+    ("Token file:", "token_file"),
+    ("Log:", "log_file"),
+)
+
+
+def _details(
+    home: CoordHome,
+    record: ServerRecord,
+    readiness: dict[str, object],
+    state: str,
+    background: bool,
+) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "status": state,
+        "pid": record.pid,
+        "api_url": record.api_url,
+        "dashboard_url": f"{record.api_url}/dashboard",
+        "version": str(readiness.get("version", "unknown")),
+        "auth_mode": str(readiness.get("auth_mode", "unknown")),
+        "database": str(home.database),
+        "token_file": str(home.token_file),
+        "started_at": record.started_at,
+    }
+    if background:
+        details["log_file"] = str(home.log_file)
+    return details
+
+
+def _result(json_output: bool, details: dict[str, Any], text: str) -> None:
+    if json_output:
+        emit_json(details)
+    else:
+        say(text)
+
+
+def _maybe_open(url: str, wanted: bool) -> None:
+    if wanted and not webbrowser.open(f"{url}/dashboard"):
+        warn(f"could not open a browser; visit {url}/dashboard")

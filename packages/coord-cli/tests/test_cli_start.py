@@ -1,0 +1,98 @@
+"""`coord start`, `coord status`, `coord stop` as a new user runs them (real coord-api)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import User
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_start_background_status_restart_and_stop(new_user: User) -> None:
+    port = str(_free_port())
+    started = new_user.coord("start", "--background", "--port", port)
+    try:
+        assert started.returncode == 0, started.stderr
+        token = (new_user.home / "token").read_text(encoding="utf-8").strip()
+        assert f"API:        http://127.0.0.1:{port}" in started.stdout
+        assert f"Dashboard:  http://127.0.0.1:{port}/dashboard" in started.stdout
+        assert f"export COORD_AUTH_TOKEN={token}" in started.stdout
+        assert stat.S_IMODE((new_user.home / "token").stat().st_mode) == 0o600
+        assert (new_user.home / "coordination.db").is_file()
+        # The token really is the service's operator token.
+        whoami = httpx.get(
+            f"http://127.0.0.1:{port}/whoami", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert whoami.json()["principal"] == "operator"
+
+        status = new_user.coord("status", "--json")
+        assert status.returncode == 0, status.stderr
+        running = json.loads(status.stdout)
+        assert running["status"] == "running"
+        assert running["api_url"] == f"http://127.0.0.1:{port}"
+        assert token not in status.stdout
+
+        again = new_user.coord("start", "--background", "--port", port, "--json")
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["status"] == "already_running"
+        assert json.loads(again.stdout)["pid"] == running["pid"]
+        assert (new_user.home / "token").read_text(encoding="utf-8").strip() == token
+    finally:
+        stopped = new_user.coord("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "Stopped coord" in stopped.stdout
+    after = new_user.coord("status")
+    assert after.returncode == 1
+    assert "coord is not running" in after.stdout
+    assert not (new_user.home / "coord-api.pid").exists()
+    assert new_user.coord("stop").stdout.strip() == "coord is not running."
+
+
+def test_start_reports_a_port_taken_by_another_program(new_user: User) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        done = new_user.coord("start", "--background", "--port", str(port))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"coord: port {port} on 127.0.0.1 is already in use by another program",
+        f"  fix: choose another port, e.g. `coord start --port {port + 1}`",
+    ]
+    assert not (new_user.home / "coord-api.pid").exists()
+
+
+def test_a_server_that_cannot_start_shows_the_end_of_its_log(new_user: User) -> None:
+    # An invalid server setting in the environment makes coord-api exit at once.
+    done = new_user.coord(
+        "start", "--background", "--port", str(_free_port()), COORD_DEFAULT_TTL_HOURS="999"
+    )
+    assert done.returncode == 1
+    assert "Last lines of" in done.stderr
+    assert "COORD_DEFAULT_TTL_HOURS" in done.stderr
+    assert "coord: coord-api exited with status 2" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (new_user.home / "coord-api.pid").exists()
+
+
+def test_an_invalid_ready_timeout_is_named(new_user: User) -> None:
+    done = new_user.coord("start", "--background", COORD_START_READY_TIMEOUT_SEC="soon")
+    assert done.returncode == 3
+    assert done.stderr.startswith(
+        "coord: COORD_START_READY_TIMEOUT_SEC must be a number of seconds in (0, 3600], got 'soon'"
+    )

@@ -1,0 +1,220 @@
+"""Helpers of the hook tests, importable by name (`conftest.py` puts this directory on sys.path).
+
+`Workspace` builds what a new user has after `coord init`: a bare `origin`, a clone with
+`.coordination/local.env`, the pre-push hook calling `coord-hook`, and linked worktrees on demand.
+Every git and hook process runs with an environment that carries no `COORD_*` or git variable of
+the test run itself. The `coord-api` fixtures are the end-to-end suite's (`tests/conftest.py` at
+the workspace root), loaded from that file so that both suites start servers the same way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+
+def _load_e2e_conftest() -> ModuleType:
+    path = Path(__file__).resolve().parents[4] / "tests" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("coord_hooks_e2e_fixtures", path)
+    assert spec is not None and spec.loader is not None, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it is executed
+    spec.loader.exec_module(module)
+    return module
+
+
+E2E = _load_e2e_conftest()
+"""The end-to-end suite's conftest module: its fixtures, `TOKEN`, `free_port`, `require_tool`."""
+
+TOKEN: str = E2E.TOKEN
+"""Operator token of the servers the fixtures start."""
+
+PAYLOADS = Path(__file__).parent.parent / "payloads"
+"""Recorded Claude Code hook payloads."""
+
+RECORDED_ROOT = "/home/dev/shop"
+"""The checkout the payloads were recorded in; tests put their own checkout in its place."""
+
+HOOK_SCRIPT = '#!/bin/sh\nexec coord-hook pre-push "$@"\n'
+"""The pre-push hook as `coord init` installs it."""
+
+
+def require_git() -> str:
+    """The path of git; skips without it unless `COORD_TEST_REQUIRE_ALL=1`."""
+    found: str = E2E.require_tool("git")
+    return found
+
+
+def hook_executable() -> Path:
+    """The installed `coord-hook` console script."""
+    for directory in (Path(sys.executable).parent, Path(shutil.which("coord-hook") or ".").parent):
+        candidate = directory / "coord-hook"
+        if candidate.exists():
+            return candidate
+    pytest.fail("the coord-hook console script is not installed; run `uv sync` first")
+
+
+def clean_environment(home: Path) -> dict[str, str]:
+    """The environment of a new user's shell: no coord or git variables, git config isolated."""
+    dropped = ("COORD_", "GIT_", "GITHUB_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    scripts = str(hook_executable().parent)
+    env.update({
+        "HOME": str(home),
+        "PATH": scripts + os.pathsep + env.get("PATH", ""),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Alice",
+        "GIT_AUTHOR_EMAIL": "alice@shop.invalid",
+        "GIT_COMMITTER_NAME": "Alice",
+        "GIT_COMMITTER_EMAIL": "alice@shop.invalid",
+    })  # fmt: skip
+    return env
+
+
+@dataclass(slots=True)
+class Workspace:
+    """A bare `origin` and a clone of it, wired to a coord service as `coord init` would."""
+
+    root: Path
+    """Directory holding `origin.git`, the clone and any worktrees."""
+    env: dict[str, str]
+    """Environment of every git and hook process."""
+    clone: Path = field(init=False)
+    """The main checkout."""
+
+    def __post_init__(self) -> None:
+        self.clone = self.root / "shop"
+
+    def git(self, *args: str, cwd: Path | None = None) -> str:
+        """Run git; fails the test when it fails."""
+        done = self.run(["git", *args], cwd=cwd)
+        assert done.returncode == 0, f"git {' '.join(args)} failed:\n{done.stderr}"
+        return done.stdout
+
+    def run(
+        self, argv: list[str], cwd: Path | None = None, stdin: str | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command in the workspace environment (plus `env`) and capture its output."""
+        return subprocess.run(
+            argv, cwd=cwd or self.clone, env={**self.env, **env}, input=stdin,
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+
+    def commit(self, files: Mapping[str, str], message: str, cwd: Path | None = None) -> str:
+        """Write `files`, commit them, and return the new commit id."""
+        checkout = cwd or self.clone
+        for path, text in files.items():
+            target = checkout / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        self.git("add", "-A", cwd=checkout)
+        self.git("commit", "-q", "--no-gpg-sign", "-m", message, cwd=checkout)
+        return self.git("rev-parse", "HEAD", cwd=checkout).strip()
+
+    def push(
+        self, *args: str, cwd: Path | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """`git push ARGS` through the installed pre-push hook."""
+        return self.run(["git", "push", *args], cwd=cwd, **env)
+
+    def worktree(self, name: str, branch: str) -> Path:
+        """A linked worktree of the clone on a new branch `branch`."""
+        path = self.root / name
+        self.git("worktree", "add", "-q", "-b", branch, str(path))
+        return path
+
+    def remote_id(self, ref: str) -> str | None:
+        """The commit `ref` points at in origin, or None when origin has no such ref."""
+        done = self.run(
+            ["git", "rev-parse", "--verify", "--quiet", ref], cwd=self.root / "origin.git"
+        )
+        return done.stdout.strip() or None
+
+    def write_local_env(self, **values: str) -> Path:
+        """Write `.coordination/local.env` of the clone (gitignored, mode 0600)."""
+        directory = self.clone / ".coordination"
+        directory.mkdir(exist_ok=True)
+        path = directory / "local.env"
+        path.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+
+def make_workspace(root: Path, files: Mapping[str, str]) -> Workspace:
+    """A workspace whose origin's `main` holds `files`, with the pre-push hook installed."""
+    require_git()
+    root.mkdir(parents=True, exist_ok=True)
+    workspace = Workspace(root, clean_environment(root))
+    workspace.git("init", "-q", "--bare", "-b", "main", str(root / "origin.git"), cwd=root)
+    workspace.git("clone", "-q", str(root / "origin.git"), str(workspace.clone), cwd=root)
+    workspace.git("checkout", "-q", "-b", "main")
+    workspace.commit({".gitignore": "/.coordination/\n", **files}, "initial files")
+    workspace.git("push", "-q", "-u", "origin", "main")
+    hook = workspace.clone / ".git" / "hooks" / "pre-push"
+    hook.write_text(HOOK_SCRIPT, encoding="utf-8")
+    hook.chmod(0o755)
+    return workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """The running `coord-api` of a test module, and an operator client for setting the scene."""
+
+    base_url: str
+    """`http://127.0.0.1:<port>`."""
+    http: httpx.Client
+    """Operator client."""
+
+    def claim(self, engineer: str, pattern: str, **fields: Any) -> dict[str, Any]:
+        """Claim `pattern` for `engineer` (repo `shop/web` unless given); the granted row."""
+        body = {"engineer": engineer, "claims": [{"pattern": pattern, **fields.pop("spec", {})}]}
+        response = self.http.post("/claims", json={"repo": "shop/web", **body, **fields})
+        assert response.status_code == 200, response.text
+        row: dict[str, Any] = response.json()["claims"][0]
+        return row
+
+    def active(self, **filters: str) -> list[dict[str, Any]]:
+        """Active claims matching `filters` (every repo unless `repo` is given)."""
+        params = {"all_repos": "true", **filters}
+        response = self.http.get("/claims", params=params)
+        assert response.status_code == 200, response.text
+        rows: list[dict[str, Any]] = response.json()["claims"]
+        return rows
+
+    def release_all(self) -> None:
+        """Release every active claim, so a test starts from an empty service."""
+        ids = [row["id"] for row in self.active()]
+        if ids:
+            response = self.http.post("/claims/release", json={"claim_ids": ids})
+            assert response.status_code == 200, response.text
+
+
+def local_env_for(service: Service, user: str = "alice", **extra: str) -> dict[str, str]:
+    """The `local.env` values `coord init` would write for `user`."""
+    return {
+        "COORD_API_URL": service.base_url,
+        "COORD_AUTH_TOKEN": TOKEN,
+        "COORD_REPO_ID": "shop/web",
+        "COORD_USER": user,
+        **extra,
+    }
+
+
+def payload(name: str, checkout: Path, **changes: Any) -> str:
+    """The recorded payload `name`, moved into `checkout`, with top-level fields changed."""
+    text = (PAYLOADS / f"{name}.json").read_text(encoding="utf-8")
+    recorded = json.loads(text.replace(RECORDED_ROOT, str(checkout)))
+    return json.dumps({**recorded, **changes})

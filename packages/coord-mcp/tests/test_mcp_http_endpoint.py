@@ -1,0 +1,146 @@
+"""The service's `/mcp` endpoint: the same tools over streamable HTTP, through the SDK client.
+
+The coord application runs in process with the mount installed (`install_mcp`), exactly as
+`create_app` registers it, and the MCP SDK's own streamable HTTP client talks to it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from starlette.applications import Starlette
+
+from coord_mcp.tools import TOOLS
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "http-endpoint-token-0123456789"
+BASE = "http://coord.test"
+
+
+def build_app(database: Path) -> Starlette:
+    """The coord application with its `/mcp` mount, as `create_app` builds it."""
+    from coord_server.app import create_app  # noqa: PLC0415 - the server is only a test peer here
+    from coord_server.mcp_mount import install_mcp  # noqa: PLC0415
+    from coord_server.settings import load_settings  # noqa: PLC0415
+
+    application = create_app(load_settings(auth_token=TOKEN, database_path=database))
+    if not any(getattr(route, "path", None) == "/mcp" for route in application.routes):
+        install_mcp(application)  # until create_app registers the mount itself
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _no_outer_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [name for name in os.environ if name.startswith("COORD_")]:
+        monkeypatch.delenv(name)  # the settings must come from this test only
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[Starlette]:
+    application = build_app(tmp_path / "c.db")
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def http_client(app: Starlette, **headers: str) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url=BASE, headers=headers, timeout=60
+    )
+
+
+@asynccontextmanager
+async def remote_agent(app: Starlette, **headers: str) -> AsyncIterator[Client]:
+    auth = {"Authorization": f"Bearer {TOKEN}", **headers}
+    async with http_client(app, **auth) as http:
+        transport = streamable_http_client(f"{BASE}/mcp", http_client=http)
+        async with Client(transport, mode="legacy") as client:
+            yield client
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert result.structured_content is not None
+    content: dict[str, Any] = result.structured_content
+    return content
+
+
+async def test_the_endpoint_lists_the_shared_tool_definitions(app: Starlette) -> None:
+    async with remote_agent(app) as client:
+        assert client.server_info is not None and client.server_info.name == "coord"
+        listing = await client.list_tools()
+    served = {tool.name: tool for tool in listing.tools}
+    for spec in TOOLS:
+        definition = spec.definition()
+        assert served[spec.name].input_schema == definition.input_schema
+        assert served[spec.name].output_schema == definition.output_schema
+        assert served[spec.name].description == definition.description
+
+
+async def test_claims_carry_the_remote_callers_identity_headers(app: Starlette) -> None:
+    headers = {"X-Coord-Session": "remote-a", "X-Coord-Repo": "acme/web", "X-Coord-Branch": "b1"}
+    async with remote_agent(app, **headers) as client:
+        granted = await call(client, "claim_files", engineer="alex", patterns=["src/**"])
+    assert granted["ok"], granted
+    async with http_client(app, Authorization=f"Bearer {TOKEN}") as http:
+        claims = (await http.get("/claims", params={"repo": "acme/web"})).json()["claims"]
+    assert [(c["engineer"], c["session_id"], c["branch"]) for c in claims] == [
+        ("alex", "remote-a", "b1")
+    ]
+
+
+async def test_two_remote_agents_conflict_and_release(app: Starlette) -> None:
+    repo = {"X-Coord-Repo": "acme/api"}
+    async with (
+        remote_agent(app, **repo, **{"X-Coord-Session": "ra"}) as a,
+        remote_agent(app, **repo, **{"X-Coord-Session": "rb"}) as b,
+    ):
+        held = await call(a, "claim_files", engineer="alice", patterns=["api/**"])
+        refused = await call(b, "claim_files", engineer="bob", patterns=["api/users.py"])
+        assert refused["refusal"]["code"] == "conflict"
+        assert refused["refusal"]["blockers"][0]["conflicting_claim"]["engineer"] == "alice"
+        assert "wait_seconds=" in refused["next_step"]
+        released = await call(a, "release_claims", claim_ids=held["result"]["claim_ids"])
+        assert released["result"]["released"] == 1
+        granted = await call(b, "claim_files", engineer="bob", patterns=["api/users.py"])
+        assert granted["ok"], granted
+        ended = await call(b, "release_session")
+        assert ended["result"]["released"] == 1
+
+
+async def test_the_endpoint_needs_the_bearer_token(app: Starlette) -> None:
+    initialize = {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "t", "version": "0"}},
+    }  # fmt: skip
+    accept = {"Accept": "application/json, text/event-stream"}
+    async with http_client(app, **accept) as anonymous:
+        refused = await anonymous.post("/mcp", json=initialize)
+    async with http_client(app, **accept, Authorization="Bearer wrong") as wrong:
+        also_refused = await wrong.post("/mcp", json=initialize)
+    assert (refused.status_code, refused.json()["code"]) == (401, "unauthorized")
+    assert also_refused.status_code == 401
+
+
+async def test_the_endpoint_answers_503_outside_the_lifespan_and_serves_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    application = build_app(tmp_path / "c.db")
+    async with http_client(application, Authorization=f"Bearer {TOKEN}") as http:
+        early = await http.post("/mcp", json={})
+    assert (early.status_code, early.json()["code"]) == (503, "unavailable")
+    for _start in range(2):
+        async with (
+            application.router.lifespan_context(application),
+            remote_agent(application) as client,
+        ):
+            assert len((await client.list_tools()).tools) == 12

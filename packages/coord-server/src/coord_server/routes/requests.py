@@ -1,0 +1,126 @@
+"""`/requests`: release requests and their answers (SPEC §7); `queued=true` lists the queue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from coord_protocol.requests import (
+    CreateReleaseRequest,
+    ReleaseRequestList,
+    RequestEventList,
+    RequestState,
+    RespondRequest,
+)
+from coord_protocol.vocab import RequestDecision
+from coord_server.context import AppContext, context
+from coord_server.http import model_response, read_body, read_model, validate_query
+from coord_server.routes import queue
+from coord_server.routes._common import query_flag, queue_depth_header, require_engineer
+
+LongPoll = Annotated[int, Field(ge=0, le=600)]
+
+
+async def create_request(request: Request) -> Response:
+    """`POST /requests`: file a request (201), optionally waiting for the decision."""
+    ctx = context(request)
+    raw = await read_body(request)
+    scope = f"{request.scope.get('coord.principal')}:POST /requests"
+    key = request.headers.get("idempotency-key")
+    return await ctx.idempotency.run(key, scope, raw, lambda: _file(ctx, request))
+
+
+async def _file(ctx: AppContext, request: Request) -> Response:
+    body = await read_model(request, CreateReleaseRequest)
+    requester = require_engineer(body.requester, "requester")
+    ctx.touch(request, body.session_id)
+    request_id = ctx.requests.file(body, requester)
+    await ctx.requests.wait(request_id, body.wait_seconds)
+    answer = ctx.requests.get(request_id)
+    return model_response(answer, 201, queue_depth_header(ctx, requester))
+
+
+class RequestQuery(BaseModel):
+    """Query of `GET /requests` (without `queued=true`)."""
+
+    engineer: str | None = None
+    requester: str | None = None
+    holder: str | None = None
+    state: RequestState | None = None
+    decision: RequestDecision | None = None
+    claim_id: str | None = None
+    repo: str | None = None
+    session_id: str | None = None
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+async def list_requests(request: Request) -> Response:
+    """`GET /requests`: release requests, newest first; with `queued=true`, the queue."""
+    if query_flag(request, "queued", False):
+        return await queue.list_queue(request)
+    ctx = context(request)
+    values = {k: v for k, v in request.query_params.items() if k != "queued"}
+    query = validate_query(RequestQuery, values)
+    ctx.touch(request, query.session_id)
+    filters: dict[str, str | None] = {
+        "requester": query.requester,
+        "holder": query.holder,
+        "state": query.state,
+        "decision": None if query.decision is None else str(query.decision),
+        "claim_id": query.claim_id,
+        "repo": query.repo,
+    }
+    rows = ctx.requests.listing(filters, query.engineer, query.limit)
+    answer = ReleaseRequestList(requests=rows, count=len(rows))
+    return model_response(answer, 200, queue_depth_header(ctx, query.engineer))
+
+
+class WaitQuery(BaseModel):
+    """Query of `GET /requests/{id}`."""
+
+    wait_seconds: LongPoll = 0
+
+
+async def get_request(request: Request) -> Response:
+    """`GET /requests/{id}`; `wait_seconds` long-polls until it leaves `pending`."""
+    ctx = context(request)
+    request_id = request.path_params["request_id"]
+    query = validate_query(WaitQuery, dict(request.query_params))
+    ctx.requests.get(request_id)  # 404 before waiting
+    await ctx.requests.wait(request_id, query.wait_seconds)
+    return model_response(ctx.requests.get(request_id))
+
+
+async def request_events(request: Request) -> Response:
+    """`GET /requests/{id}/events`: the audit timeline, oldest first."""
+    ctx = context(request)
+    events = ctx.requests.timeline(request.path_params["request_id"])
+    return model_response(RequestEventList(events=events, count=len(events)))
+
+
+async def respond(request: Request) -> Response:
+    """`POST /requests/{id}/respond`: the holder's decision."""
+    ctx = context(request)
+    body = await read_model(request, RespondRequest)
+    engineer = require_engineer(body.engineer)
+    ctx.touch(request, None)
+    answer = ctx.requests.respond(request.path_params["request_id"], body, engineer)
+    return model_response(answer, 200, queue_depth_header(ctx, engineer))
+
+
+ROUTES: list[tuple[str, str, Any]] = [
+    ("POST", "/requests", create_request),
+    ("GET", "/requests", list_requests),
+    ("GET", "/requests/{request_id}", get_request),
+    ("GET", "/requests/{request_id}/events", request_events),
+    ("POST", "/requests/{request_id}/respond", respond),
+]
+
+
+def routes() -> list[Route]:
+    """Starlette routes of this module."""
+    return [Route(path, endpoint, methods=[method]) for method, path, endpoint in ROUTES]
