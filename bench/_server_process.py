@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -97,9 +96,9 @@ def cpu_times(pid: int) -> tuple[float, float]:
 
 
 def _coord_api_command() -> list[str]:
-    # `uv run` puts the environment's scripts first on PATH; fall back to the module form.
-    script = shutil.which("coord-api")
-    return [script] if script else [sys.executable, "-m", "coord_server"]
+    # The console script of this interpreter's environment, not whichever is first on PATH.
+    script = Path(sys.executable).parent / "coord-api"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "coord_server"]
 
 
 @contextlib.contextmanager
@@ -116,6 +115,8 @@ def _serving(
             yield Running(port, process)
         finally:
             _stop(process)
+    if "Traceback" in log_path.read_text(errors="replace"):
+        print(f"{command[0]} logged an error:\n{_tail(log_path)}", file=sys.stderr)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coord_hooks.config import DEFAULT_API_URL, PrePushMode, resolve_hook_config
+from coord_hooks.config import PrePushMode, resolve_hook_config
+from coord_protocol.local_env import DEFAULT_API_URL
 
 
 def write_local_env(root: Path, text: str) -> Path:

@@ -62,16 +62,17 @@ def start(
     running service.
     """
     _server.require_server_package()
+    timeout = ready_timeout()  # a bad value is reported before anything starts
     home = CoordHome.from_env(os.environ)
     home.ensure()
     token = home.ensure_token()
-    running = find_running(home)
+    running = find_running(home, timeout)
     if running is not None:
         _report_existing(home, running, token, port, json_output)
         _maybe_open(running.record.api_url, open_dashboard)
         return
     _server.ensure_port_free(host, port)
-    process, record, readiness = _launch(home, host, port, token, background, json_output)
+    process, record, readiness = _launch(home, host, port, token, background, json_output, timeout)
     _report(home, record, readiness, token, "started", background, json_output)
     _maybe_open(record.api_url, open_dashboard)
     if not background:
@@ -127,7 +128,7 @@ def status(json_output: JsonOption = False) -> None:
     _report(home, record, readiness, None, "running", True, json_output)
 
 
-def find_running(home: CoordHome) -> Running | None:
+def find_running(home: CoordHome, timeout: float) -> Running | None:
     """The server `coord start` launched, once ready; None when there is none (stale records go).
 
     A live server that stays unready for the start timeout is an error, not a reason to start
@@ -139,9 +140,7 @@ def find_running(home: CoordHome) -> Running | None:
     if not _server.is_alive(record.pid):
         home.forget_server()
         return None
-    readiness = _server.wait_ready(
-        record.api_url, lambda: _server.is_alive(record.pid), ready_timeout()
-    )
+    readiness = _server.wait_ready(record.api_url, lambda: _server.is_alive(record.pid), timeout)
     if readiness is None:
         raise CliError(
             f"coord-api (pid {record.pid}) runs but does not answer {record.api_url}/readyz",
@@ -169,7 +168,13 @@ def ready_timeout() -> float:
 
 
 def _launch(
-    home: CoordHome, host: str, port: int, token: str, background: bool, quiet: bool
+    home: CoordHome,
+    host: str,
+    port: int,
+    token: str,
+    background: bool,
+    quiet: bool,
+    timeout: float,
 ) -> tuple[subprocess.Popen[bytes], ServerRecord, dict[str, object]]:
     url = _server.api_url(host, port)
     env = {
@@ -182,7 +187,7 @@ def _launch(
     process = _server.launch(env, home.log_file if background else None, home.root)
     record = ServerRecord(process.pid, host, port, url, datetime.now(UTC).isoformat())
     home.write_server(record)
-    readiness = _wait_with_spinner(url, process, quiet)
+    readiness = _wait_with_spinner(url, process, quiet, timeout)
     if readiness is None:
         _abandon(home, process)
         raise _start_failure(home, process, url, background, log_offset)
@@ -190,7 +195,7 @@ def _launch(
 
 
 def _wait_with_spinner(
-    url: str, process: subprocess.Popen[bytes], quiet: bool
+    url: str, process: subprocess.Popen[bytes], quiet: bool, timeout: float
 ) -> dict[str, object] | None:
     stderr = error_console()
     spinner = (
@@ -199,7 +204,7 @@ def _wait_with_spinner(
         else nullcontext()
     )
     with spinner:
-        return _server.wait_ready(url, lambda: process.poll() is None, ready_timeout())
+        return _server.wait_ready(url, lambda: process.poll() is None, timeout)
 
 
 def _abandon(home: CoordHome, process: subprocess.Popen[bytes]) -> None:

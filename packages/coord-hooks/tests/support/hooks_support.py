@@ -47,8 +47,15 @@ PAYLOADS = Path(__file__).parent.parent / "payloads"
 RECORDED_ROOT = "/home/dev/shop"
 """The checkout the payloads were recorded in; tests put their own checkout in its place."""
 
-HOOK_SCRIPT = '#!/bin/sh\nexec coord-hook pre-push "$@"\n'
-"""The pre-push hook as `coord init` installs it."""
+INSTALLED_HOOK = Path(__file__).resolve().parents[4] / "templates" / "git-hooks" / "pre-push"
+"""The pre-push hook `coord init` installs."""
+
+HOOK_SCRIPT = (
+    INSTALLED_HOOK.read_text(encoding="utf-8")
+    if INSTALLED_HOOK.is_file()
+    else '#!/bin/sh\nexec coord-hook pre-push "$@"\n'
+)
+"""The pre-push hook as `coord init` installs it (its contract: `exec coord-hook pre-push "$@"`)."""
 
 
 def require_git() -> str:

@@ -13,6 +13,7 @@ would leave two overlapping exclusive claims that no decision allowed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -24,6 +25,8 @@ from coord_protocol.vocab import ClaimType, Severity
 from coord_server.service.claims import ClaimService
 from coord_server.service.events import EventBatch
 from coord_server.service.records import ClaimRecord
+
+logger = logging.getLogger("coord.ownership")
 
 Reclassified = tuple[ClaimRecord, bool, Severity]
 """An active claim and the `shared` flag and severity it gets under a new revision."""
@@ -52,7 +55,13 @@ class Ownership:
         row = self.claims.store.ownership_document()
         if row is None:
             return
-        config = parse_owners(row["text"])
+        try:
+            config = parse_owners(row["text"])
+        except OwnersError:
+            # Only a change of the format's rules can get here (every revision was checked when
+            # stored); coordinating without the rules beats not starting at all.
+            logger.exception("the stored owners.yaml no longer parses; upload a corrected one")
+            return
         self._put_in_force(row["text"], config, source=None, events=None)
 
     def upload(self, text: str) -> tuple[OwnersConfig, int]:

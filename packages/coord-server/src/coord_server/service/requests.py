@@ -108,14 +108,10 @@ class ReleaseRequests:
             self.claims.expire_due(now)  # ran out a moment ago: no request can shorten it now
             record = None
         if record is None:
+            gone = f"claim {claim_id!r} is no longer active; claim the scope with POST /claims."
+            unknown = f"no claim {claim_id!r} exists; GET /claims lists the active ones."
             known = self.store.claim(claim_id) is not None
-            raise CoordError(
-                ErrorCode.NOT_FOUND,
-                f"claim {claim_id!r} is no longer active; claim the scope yourself with POST "
-                "/claims."
-                if known
-                else f"no claim {claim_id!r} exists; GET /claims lists them.",
-            )
+            raise CoordError(ErrorCode.NOT_FOUND, gone if known else unknown)
         if record.engineer == requester:
             raise CoordError(
                 ErrorCode.BAD_REQUEST,
@@ -337,7 +333,7 @@ class ReleaseRequests:
         """Requests matching the filters, newest first; a listing by holder notifies them."""
         rows = self.store.release_requests(filters, engineer, limit)
         if filters.get("holder"):
-            self.mark_notified(rows, "listing")
+            rows = self.mark_notified(rows, "listing")
         return [self.to_wire(row) for row in rows]
 
     def pending_rows(self, claim_ids: Iterable[str]) -> list[Row]:
