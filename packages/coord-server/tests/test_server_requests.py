@@ -261,6 +261,20 @@ async def test_narrowed_replaces_pattern_and_fence_and_serves_what_was_freed(
     assert refused.status_code == 409, "the narrowed claim still holds its part"
 
 
+async def test_narrowing_is_rechecked_against_all_but_the_claims_it_coexists_with(
+    client: httpx.AsyncClient,
+) -> None:
+    claim_id = await hold(client, "alex", "src/**")
+    body = {"engineer": "sam", "claims": [{"pattern": "src/a.ts", "symbols": ["foo"]}]}
+    partner = (await client.post("/claims", json=body)).json()["claim_ids"][0]
+    assert (await claim_of(client, claim_id))["coexists_with"] == [partner], "auto-narrowed"
+    filed = await ask(client, claim_id, requester="kim")
+    answer = await respond(client, filed["id"], "narrowed", narrowed_pattern="src/a.ts")
+    assert answer.status_code == 200, "the partner's symbols were carved out before"
+    assert (await claim_of(client, claim_id))["pattern"] == "src/a.ts"
+    assert (await claim_of(client, partner))["released_at"] is None
+
+
 @pytest.mark.parametrize(
     ("held", "narrowed", "fragment"),
     [

@@ -11,6 +11,7 @@ import os
 import sys
 import traceback
 
+from coord_cli import completion
 from coord_cli._failures import describe_service_error
 from coord_cli.app import app
 from coord_cli.errors import CliError, ExitCode
@@ -19,6 +20,7 @@ from coord_protocol.errors import CoordError
 
 def main() -> None:
     """Run `coord` with the process arguments; exit with a meaningful status."""
+    completion.enable()
     try:
         app(prog_name="coord")
     except CliError as exc:

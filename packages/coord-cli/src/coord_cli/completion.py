@@ -38,9 +38,14 @@ def completion(
     typer.echo(script(shell))
 
 
+def enable() -> None:
+    """Let the application answer the completion calls of the scripts (`_COORD_COMPLETE`)."""
+    completion_init()
+
+
 def script(shell: Shell) -> str:
     """The completion script for `shell`."""
-    completion_init()
+    enable()
     return get_completion_script(
         prog_name=PROG_NAME, complete_var=COMPLETE_VARIABLE, shell=str(shell)
     )

@@ -126,7 +126,7 @@ OPERATIONS = (
     Operation("GET", "/openapi.json", "This document.", {200: None}, public=True, tags=SERVICE),
     Operation("POST", "/mcp", "MCP over streamable HTTP: the coord tools (stateless JSON).",
               {200: None}, tags=SERVICE),
-    Operation("DELETE", "/requests/{queue_id}", "Cancel a waiting queue entry.",
+    Operation("DELETE", "/requests/{request_id}", "Cancel a waiting queue entry (by queue id).",
               {200: CancelQueueResponse}, tags=("queue",)),
     Operation("GET", "/events", "Live events as `text/event-stream`; each `data:` is a "
               "WebhookPayload, each `id:` its event id (send it back as `Last-Event-ID`).",

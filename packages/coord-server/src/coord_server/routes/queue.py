@@ -27,9 +27,13 @@ async def list_queue(request: Request) -> Response:
 
 
 async def cancel_queue_entry(request: Request) -> Response:
-    """`DELETE /requests/{queue_id}`: the waiter's call returns 409 at once."""
+    """`DELETE /requests/{queue_id}`: the waiter's call returns 409 at once.
+
+    The path parameter is named like `GET /requests/{request_id}`'s, as one path must have one
+    parameter name; its value here is a queue id.
+    """
     ctx = context(request)
-    queue_id = request.path_params["queue_id"]
+    queue_id = request.path_params["request_id"]
     if queue_id not in ctx.desk.waiters:
         raise CoordError(
             ErrorCode.NOT_FOUND,
@@ -43,5 +47,5 @@ async def cancel_queue_entry(request: Request) -> Response:
 def routes() -> list[Route]:
     """Starlette routes of this module."""
     return [
-        Route("/requests/{queue_id}", cancel_queue_entry, methods=["DELETE"]),
+        Route("/requests/{request_id}", cancel_queue_entry, methods=["DELETE"]),
     ]
