@@ -182,12 +182,12 @@ class Calls:
     def release_claim(claim_id: str, engineer: str | None = None) -> Call:
         """`DELETE /claims/{id}`."""
         params = [("engineer", engineer)] if engineer else []
-        return Call("DELETE", f"/claims/{claim_id}", params=params)
+        return Call("DELETE", f"/claims/{_segment(claim_id)}", params=params)
 
     @staticmethod
     def extend_claim(claim_id: str, request: ExtendClaimRequest) -> Call:
         """`POST /claims/{id}/extend`."""
-        return Call("POST", f"/claims/{claim_id}/extend", _body(request))
+        return Call("POST", f"/claims/{_segment(claim_id)}/extend", _body(request))
 
     @staticmethod
     def check_conflicts(request: ConflictBatchRequest) -> Call:
@@ -198,7 +198,7 @@ class Calls:
     def release_session(session_id: str, repo: str | None = None) -> Call:
         """`POST /sessions/{id}/release`."""
         params = [("repo", repo)] if repo else []
-        return Call("POST", f"/sessions/{session_id}/release", params=params)
+        return Call("POST", f"/sessions/{_segment(session_id)}/release", params=params)
 
     @staticmethod
     def queue(engineer: str | None = None, repo: str | None = None) -> Call:
@@ -210,7 +210,7 @@ class Calls:
     @staticmethod
     def cancel_queue(queue_id: str) -> Call:
         """`DELETE /requests/{queue_id}`."""
-        return Call("DELETE", f"/requests/{queue_id}")
+        return Call("DELETE", f"/requests/{_segment(queue_id)}")
 
     @staticmethod
     def request_release(request: CreateReleaseRequest, idempotency_key: str | None = None) -> Call:
