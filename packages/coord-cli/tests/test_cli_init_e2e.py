@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
+import shutil
 import stat
+import termios
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -261,3 +267,66 @@ def test_init_explains_what_is_missing(new_user: User, tmp_path: Path) -> None:
     assert no_url.returncode == 2
     assert "--mode remote needs the service's URL" in no_url.stderr
     assert _changed_paths(new_user, clone.root) == set()
+
+
+def test_without_a_terminal_nothing_is_asked(new_user: User) -> None:
+    clone = new_user.clone()
+    done = new_user.coord("init", "--tool", "codex", cwd=clone.root)  # no --yes, stdin not a tty
+    assert done.returncode == 0, done.stderr
+    assert "Go ahead?" not in done.stdout + done.stderr
+    assert _changed_paths(new_user, clone.root) == TRACKED["codex"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
+def test_on_a_terminal_init_asks_for_the_tool_the_token_and_a_go_ahead(new_user: User) -> None:
+    clone = new_user.clone()
+    session = _Terminal(
+        [shutil.which("coord", path=new_user.env["PATH"]) or "coord", "init", "--mode", "remote",
+         "--service-url", "http://127.0.0.1:9"],
+        clone.root, new_user.env,
+    )  # fmt: skip
+    session.answer("[claude]: ", "cursor")
+    session.answer("later): ", "typed-token", hidden=True)
+    session.answer("Go ahead? [Y/n]: ", "y")
+    output = session.finish()
+    assert "create  .cursor/rules/coord.mdc" in output
+    assert "typed-token" not in output
+    values = parse_local_env((clone.root / ".coordination" / "local.env").read_text("utf-8"))
+    assert values["COORD_AUTH_TOKEN"] == "typed-token"
+
+
+class _Terminal:
+    """A command on a pseudo-terminal, answered prompt by prompt, each wait with a deadline."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: become the command
+            os.chdir(cwd)
+            os.execve(argv[0], argv, env)
+        self.output = b""
+
+    def answer(self, prompt: str, reply: str, hidden: bool = False) -> None:
+        self._read_until(lambda: self.output.rstrip().endswith(prompt.rstrip().encode()))
+        if hidden:  # getpass flushes input typed before it turns echo off: wait for that
+            self._read_until(lambda: not termios.tcgetattr(self.fd)[3] & termios.ECHO)
+        os.write(self.fd, reply.encode() + b"\r")
+
+    def finish(self) -> str:
+        self._read_until(lambda: False, until_exit=True)
+        _, status = os.waitpid(self.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, self.output.decode(errors="replace")
+        return self.output.decode(errors="replace")
+
+    def _read_until(self, done: Callable[[], bool], until_exit: bool = False) -> None:
+        deadline = time.monotonic() + 30
+        while not done():
+            assert time.monotonic() < deadline, f"no prompt; output so far: {self.output!r}"
+            if select.select([self.fd], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:  # the command exited and closed the terminal
+                    chunk = b""
+                if not chunk:
+                    assert until_exit, f"exited early: {self.output!r}"
+                    return
+                self.output += chunk

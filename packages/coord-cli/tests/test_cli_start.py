@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import socket
 import stat
+import subprocess
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
@@ -91,8 +97,46 @@ def test_a_server_that_cannot_start_shows_the_end_of_its_log(new_user: User) -> 
 
 
 def test_an_invalid_ready_timeout_is_named(new_user: User) -> None:
-    done = new_user.coord("start", "--background", COORD_START_READY_TIMEOUT_SEC="soon")
+    port = str(_free_port())
+    done = new_user.coord(
+        "start", "--background", "--port", port, COORD_START_READY_TIMEOUT_SEC="soon"
+    )
+    assert not (new_user.home / "coord-api.pid").exists()
     assert done.returncode == 3
     assert done.stderr.startswith(
         "coord: COORD_START_READY_TIMEOUT_SEC must be a number of seconds in (0, 3600], got 'soon'"
     )
+
+
+def test_a_foreground_service_stops_with_the_command(new_user: User) -> None:
+    port = _free_port()
+    coord = shutil.which("coord", path=new_user.env["PATH"])
+    assert coord is not None
+    output = new_user.scratch / "foreground.out"
+    with output.open("w") as sink:
+        command = subprocess.Popen(
+            [coord, "start", "--port", str(port)], env=new_user.env, stdout=sink,
+            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        _wait_for(lambda: "export COORD_AUTH_TOKEN=" in output.read_text(), command)
+        server_pid = int((new_user.home / "coord-api.pid").read_text())
+        assert new_user.coord("status").returncode == 0
+
+        command.send_signal(signal.SIGTERM)  # as a supervisor or a closed terminal would
+        assert command.wait(30) == 0
+    finally:
+        if command.poll() is None:
+            command.kill()
+    assert not (new_user.home / "coord-api.pid").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(server_pid, 0)
+    assert new_user.coord("status").returncode == 1
+
+
+def _wait_for(condition: Callable[[], bool], command: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert command.poll() is None, "coord start exited early"
+        assert time.monotonic() < deadline, "coord start did not report a running service"
+        time.sleep(0.05)  # the banner is the only sign of readiness there is

@@ -30,10 +30,14 @@ def completion(
 ) -> None:
     """Print the completion script for a shell.
 
+    Save it where the shell looks for completions:
+
     \b
-    bash:  coord completion bash > ~/.local/share/bash-completion/completions/coord
-    zsh:   coord completion zsh > "${fpath[1]}/_coord"
-    fish:  coord completion fish > ~/.config/fish/completions/coord.fish
+      bash  ~/.local/share/bash-completion/completions/coord
+      zsh   _coord in a directory on $fpath (then: autoload -U compinit; compinit)
+      fish  ~/.config/fish/completions/coord.fish
+
+    For example: coord completion fish > ~/.config/fish/completions/coord.fish
     """
     typer.echo(script(shell))
 

@@ -67,7 +67,7 @@ def run_live(target: Target, checkout: Checkout | None) -> list[Check]:
     config = ClientConfig(base_url=target.api_url, token=target.token)
     checks: list[Check] = []
     with CoordClient(config) as client, _released(client, probe):
-        try:
+        try:  # extend keeps the checks yielded before an error
             checks.extend(_collide(client, target, checkout, probe))
         except CoordError as exc:
             checks.append(
@@ -200,29 +200,32 @@ def _hook_run(trial: HookTrial, probe: Probe, expect_block: bool) -> Check:
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError) as exc:
         return fail("live hook", f"the pre-push hook could not run ({exc})", f"check {trial.hook}")
-    output = done.stdout + done.stderr
-    named = probe.holder in output
     if expect_block:
-        if named and done.returncode != 0:
-            return ok("live hook", f"the pre-push hook refuses the push and names {probe.holder}")
-        if named:
-            return warn(
-                "live hook",
-                "the pre-push hook reports the holder but lets the push through (advise mode)",
-                "set COORD_PREPUSH_MODE=enforce to block such pushes",
-            )
-        return fail(
-            "live hook",
-            f"the pre-push hook let the push through (exit {done.returncode}): {_excerpt(output)}",
-            "run `coord doctor` and fix what it reports",
-        )
+        return _blocked_verdict(done, probe)
     if done.returncode != 0:
         return fail(
             "live hook release",
-            f"the pre-push hook refuses a free push (exit {done.returncode}): {_excerpt(output)}",
+            f"the pre-push hook refuses a free push (exit {done.returncode}): {_excerpt(done)}",
             "run the hook by hand to see why",
         )
     return ok("live hook release", "after the release the pre-push hook lets the push through")
+
+
+def _blocked_verdict(done: subprocess.CompletedProcess[str], probe: Probe) -> Check:
+    named = probe.holder in done.stdout + done.stderr
+    if named and done.returncode != 0:
+        return ok("live hook", f"the pre-push hook refuses the push and names {probe.holder}")
+    if named:
+        return warn(
+            "live hook",
+            "the pre-push hook reports the holder but lets the push through (advise mode)",
+            "set COORD_PREPUSH_MODE=enforce to block such pushes",
+        )
+    return fail(
+        "live hook",
+        f"the pre-push hook let the push through (exit {done.returncode}): {_excerpt(done)}",
+        "run `coord doctor` and fix what it reports",
+    )
 
 
 @contextmanager
@@ -244,8 +247,8 @@ def _clean_up(client: CoordClient, probe: Probe) -> None:
             pass  # the claims expire on their own within PROBE_TTL_HOURS
 
 
-def _excerpt(output: str) -> str:
-    text = " ".join(output.split())
+def _excerpt(done: subprocess.CompletedProcess[str]) -> str:
+    text = " ".join((done.stdout + done.stderr).split())
     return (text[:200] + "...") if len(text) > 200 else (text or "no output")
 
 

@@ -7,6 +7,7 @@ launched earlier still answers, it reports that server instead of starting a sec
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import webbrowser
 from contextlib import nullcontext
@@ -244,18 +245,33 @@ def _log_since(home: CoordHome, offset: int) -> list[str]:
 
 def _serve_until_interrupted(home: CoordHome, process: subprocess.Popen[bytes]) -> None:
     error_console().print("Press Ctrl-C to stop.", style="dim")
+    _forward_termination(process)
     try:
         process.wait()
     except KeyboardInterrupt:
-        # The terminal sent SIGINT to the server too; give it time to shut down cleanly.
+        # A terminal's Ctrl-C reaches the server too; give it time to shut down cleanly.
         try:
             process.wait(_server.STOP_GRACE_SEC)
         except subprocess.TimeoutExpired:
             _server.stop(process.pid)
     finally:
         home.forget_server()
-    if process.returncode not in (0, -2, -15, None):
+    if process.returncode not in _CLEAN_EXITS:
         raise CliError(f"coord-api exited with status {process.returncode}", "see its output above")
+
+
+_CLEAN_EXITS = (0, -signal.SIGINT, -signal.SIGTERM, None)
+
+
+def _forward_termination(process: subprocess.Popen[bytes]) -> None:
+    # Stopped by a supervisor (SIGTERM) or a closed terminal (SIGHUP), the server must not be
+    # left running without anyone who knows about it.
+    def stop_server(_signum: int, _frame: object) -> None:
+        if process.poll() is None:
+            process.terminate()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop_server)
 
 
 def _report_existing(

@@ -8,6 +8,7 @@ import sys
 
 import uvicorn
 
+from coord_server._http_protocol import HttpProtocol
 from coord_server.app import create_app
 from coord_server.settings import Settings, SettingsError, load_settings
 from coord_server.storage import (
@@ -41,6 +42,9 @@ def _configure_logging(settings: Settings) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     level = "DEBUG" if settings.log_level == "trace" else settings.log_level.upper()
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    if level != "DEBUG":
+        # Each migration step is an INFO line; at start-up they bury the lines that matter.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _take_instance_lock(settings: Settings) -> InstanceLock | None:
@@ -95,6 +99,7 @@ def main() -> None:
         log_config=None,
         access_log=settings.log_level in {"debug", "trace"},
         proxy_headers=True,
+        http=HttpProtocol,
     )
     uvicorn.Server(config).run()
 
