@@ -114,11 +114,13 @@ def bench_lookup() -> list[tuple[str, float]]:
     ]
 
 
-def bench_decide(count: int, distinct: int) -> tuple[str, float]:
+def bench_decide(count: int, distinct: int, globs: bool = False) -> tuple[str, float]:
     """Index lookup plus decide() for a 5-item batch, as the server runs it.
 
     With many `distinct` requests every item is a pattern the engine has not seen, so the row
     includes building its matcher; with few, the engine's memoised overlaps answer (warm).
+    Items are file paths, or with `globs` file globs (`pkg1/mod2/*.new7.ts`), whose automaton
+    must be compiled before they can be checked against the claims in their directory.
     """
     claims = active_claims(count)
     index = build_index(claims)
@@ -129,8 +131,7 @@ def bench_decide(count: int, distinct: int) -> tuple[str, float]:
             session_id=None,
             repo="acme/web",
             items=tuple(
-                ClaimItem(ClaimType.FILE, f"pkg{(n + k) % packages}/mod{k + 1}/new{n}.ts")
-                for k in range(5)
+                ClaimItem(ClaimType.FILE, _item_pattern(n, k, packages, globs)) for k in range(5)
             ),
         )
         for n in range(distinct)
@@ -144,7 +145,13 @@ def bench_decide(count: int, distinct: int) -> tuple[str, float]:
 
     kind = "new patterns" if distinct > 1_000 else "warm"
     repetitions = 2_000 if distinct > 1_000 else 5_000
-    return (f"decide, 5 items, {count:,} active claims, {kind}", median_us(run, repetitions))
+    items = "glob items" if globs else "items"
+    return (f"decide, 5 {items}, {count:,} active claims, {kind}", median_us(run, repetitions))
+
+
+def _item_pattern(n: int, k: int, packages: int, globs: bool) -> str:
+    directory = f"pkg{(n + k) % packages}/mod{k + 1}"
+    return f"{directory}/*.new{n}.ts" if globs else f"{directory}/new{n}.ts"
 
 
 def main() -> None:
@@ -156,6 +163,7 @@ def main() -> None:
         bench_decide(100, distinct=20),
         bench_decide(10_000, distinct=3_000),
         bench_decide(100, distinct=3_000),
+        bench_decide(10_000, distinct=3_000, globs=True),
     ]
     width = max(len(name) for name, _ in rows)
     print(f"{'benchmark':<{width}}  median µs")

@@ -37,7 +37,10 @@ import pytest
 from hypothesis import assume, given, reject, settings
 from hypothesis import strategies as st
 
+from coord_engine._automaton import path_automaton
 from coord_engine._compiled import glob_of
+from coord_engine._search import common_word, escaping_word
+from coord_engine._shapes import Named, Shape, Subtree, shape_of
 from coord_engine.matching import is_repo_path, matches
 from coord_engine.overlap import counterexample, covers, overlap_witness, overlaps
 from coord_engine.patterns import PatternError, literal_prefix, normalize_pattern
@@ -271,3 +274,144 @@ def test_a_pattern_overlaps_itself_exactly_when_it_matches_a_path(pattern: str) 
     assert (witness is not None) is bool(oracle_set(pattern))
     if witness is not None:
         assert matches(pattern, witness)
+
+
+# Wildcard-free patterns take exact shortcuts (`_shapes`, and a walk of the other pattern's
+# automaton instead of compiling theirs). The reference below is the plain search every pair
+# used to take, so the shortcuts must agree with it on existence and witness length.
+
+
+def reference_witness(a: str, b: str) -> str | None:
+    return common_word(path_automaton(a), path_automaton(b))
+
+
+def reference_counterexample(outer: str, inner: str) -> str | None:
+    return escaping_word(outer, path_automaton(inner), frozenset({0}))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "shape"),
+    [
+        ("src/a.ts", Subtree(("src", "a.ts"), includes_root=True)),
+        ("/package.json", Subtree(("package.json",), includes_root=True)),
+        ("src/auth/**", Subtree(("src", "auth"), includes_root=False)),
+        ("src/auth/", Subtree(("src", "auth"), includes_root=False)),
+        ("**", Subtree((), includes_root=False)),
+        ("package.json", Named("package.json")),
+        ("**/package.json", Named("package.json")),
+        ("*.ts", None),
+        ("src/*", None),
+        ("**/a/b", None),
+        ("a/**/b", None),
+        ("**/a/**", None),
+        ("src/[a]", None),
+    ],
+)
+def test_wildcard_free_shapes(pattern: str, shape: Shape | None) -> None:
+    assert shape_of(pattern) == shape
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("src/a.ts", "src/a.ts/x", "src/a.ts/x"),
+        ("src/a.ts", "src/b.ts", None),
+        ("src/a.ts", "src", "src/a.ts"),
+        ("src/a.ts", "lib", "src/a.ts/lib"),
+        ("/package.json", "package.json", "package.json"),
+        ("/web/x", "package.json", "web/x/package.json"),
+        ("web/package.json", "package.json", "web/package.json"),
+        ("package.json", "**/package.json", "package.json"),
+        ("a.ts", "b.ts", "b.ts/a.ts"),
+        ("src/**", "src", "src/a"),
+        ("src/**", "src/**", "src/a"),
+        ("src/auth/**", "src/**", "src/auth/a"),
+        ("src/auth/**", "src", "src/auth/a"),
+        ("src/**", "srcx", "src/srcx"),
+        ("src/**", "src/a.ts", "src/a.ts"),
+        ("src/**", "lib/**", None),
+        ("src/**", "/src", "src/a"),
+        ("**", "**", "a"),
+        ("**", "x", "x"),
+        ("**", "src/a.ts", "src/a.ts"),
+    ],
+)
+def test_wildcard_free_pairs(a: str, b: str, expected: str | None) -> None:
+    assert overlap_witness(a, b) == expected
+    assert overlaps(b, a) is (expected is not None)
+    reference = reference_witness(a, b)
+    assert (reference is None) is (expected is None)
+    if expected is not None and reference is not None:
+        assert len(expected) == len(reference)
+        assert oracle(a, expected)
+        assert oracle(b, expected)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # A path is walked through the glob's automaton: the glob matches below it, beside it,
+        # or nowhere in its tree.
+        # `*` may be empty: `.js` is a valid name.
+        ("src/a.ts", "src/*.ts/*.js", "src/a.ts/.js"),
+        ("src", "*/x?", "src/xa"),
+        ("src/auth/**", "src/*/login.ts", "src/auth/login.ts"),
+        ("src/auth/**", "src/*", None),
+        ("src/a.ts", "*/generated/**", None),
+        ("**", "a/[.]", None),
+        ("/lib", "lib/*_test.py", "lib/_test.py"),
+        ("lib", "lib/*_test.py", "lib/_test.py"),
+        ("lib/x", "lib/*_test.py", None),
+        ("package.json", "*.json", "package.json"),
+    ],
+)
+def test_wildcard_free_against_globs(a: str, b: str, expected: str | None) -> None:
+    assert overlap_witness(a, b) == expected
+    assert overlap_witness(b, a) == expected
+    reference = reference_witness(a, b)
+    assert (reference is None) is (expected is None)
+    if expected is not None and reference is not None:
+        assert len(expected) == len(reference)
+        assert oracle(a, expected)
+        assert oracle(b, expected)
+
+
+def test_a_path_is_checked_without_compiling_it() -> None:
+    for glob in ("src/never/*.ts", "src/never/*"):
+        path_automaton(glob)
+    misses = path_automaton.cache_info().misses
+    assert overlap_witness("src/never/seen/before.ts", "src/never/*.ts") is None
+    assert overlap_witness("src/never/a.ts", "src/never/*.ts") == "src/never/a.ts"
+    assert overlap_witness("src/never/b/**", "src/never/*.ts") is None
+    assert overlap_witness("src/never/b/**", "src/never/*") is None
+    assert overlap_witness("src/never/**", "src/never/*") == "src/never/a"
+    # A bare last `*` names entries, not what lies below them.
+    assert counterexample("src/never/*", "src/never/c.ts") == "src/never/c.ts/a"
+    assert covers("src/never/*.ts", "src/never/d.ts")
+    assert path_automaton.cache_info().misses == misses
+
+
+_SHAPE_SEGMENTS = ["a", "b", "ab", "src", "x.ts", "**", "*", "*.ts", "a?", "[!a]", "[ab]b"]
+shape_heavy_patterns = st.builds(
+    lambda lead, segments, tail: normalize_pattern(lead + "/".join(segments) + tail),
+    st.sampled_from(["", "", "/", "**/"]),
+    st.lists(st.sampled_from(_SHAPE_SEGMENTS), min_size=1, max_size=4),
+    st.sampled_from(["", "", "/"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(shape_heavy_patterns, shape_heavy_patterns)
+def test_shortcuts_agree_with_the_plain_search(a: str, b: str) -> None:
+    witness, reference = overlap_witness(a, b), reference_witness(a, b)
+    assert (witness is None) is (reference is None)
+    if witness is not None and reference is not None:
+        assert len(witness) == len(reference)
+        assert matches(a, witness)
+        assert matches(b, witness)
+    found, expected = counterexample(a, b), reference_counterexample(a, b)
+    assert (found is None) is (expected is None)
+    if found is not None and expected is not None:
+        assert len(found) == len(expected)
+        assert matches(b, found)
+        assert not matches(a, found)

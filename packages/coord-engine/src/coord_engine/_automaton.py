@@ -8,12 +8,11 @@ path a repository can hold; overlap and inclusion are searches over products of 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from coord_engine._charset import ANY, CONTROL, DOT, NOT_SLASH, SLASH, CharSet
+from coord_engine._charset import ANY, CONTROL, DOT, NOT_SLASH, SLASH, CharSet, intersect
 from coord_engine._compiled import glob_of
 from coord_engine._glob import STAR, AnyChar, AnyRun, CharClass, Glob, Literal, Segment
 
@@ -22,18 +21,27 @@ Edge = tuple[CharSet, int]
 
 @dataclass(frozen=True, slots=True)
 class Automaton:
-    """An epsilon-free automaton; state 0 is the start and every state can reach acceptance
-    (apart from a lone start state when the language is empty)."""
+    """An epsilon-free automaton whose state 0 is the start.
+
+    Those from `path_automaton` are trimmed: every state can reach acceptance (apart from a lone
+    start state when the language is empty).
+    """
 
     edges: tuple[tuple[Edge, ...], ...]
     accepting: tuple[bool, ...]
 
     def accepts(self, text: str) -> bool:
         """True when some run over `text` ends in an accepting state."""
-        states = {0}
+        return any(self.accepting[q] for q in self.run(text))
+
+    def run(self, text: str, states: frozenset[int] = frozenset({0})) -> frozenset[int]:
+        """The states some run from `states` over `text` ends in (empty once every run died)."""
+        current, edges = set(states), self.edges
         for char in text:
-            states = {target for q in states for label, target in self.edges[q] if char in label}
-        return any(self.accepting[q] for q in states)
+            if not current:
+                break
+            current = {target for q in current for label, target in edges[q] if char in label}
+        return frozenset(current)
 
 
 def _repo_path_automaton() -> Automaton:
@@ -99,7 +107,8 @@ class _Builder:
 
 
 def from_glob(glob: Glob) -> Automaton:
-    """Translate a parsed pattern, mirroring the pieces of `matching.regex_source`."""
+    """Translate a parsed pattern, mirroring the pieces of `matching.regex_source` (untrimmed:
+    states left behind by epsilon links stay, unreachable)."""
     builder = _Builder()
     current, last = 0, len(glob.segments) - 1
     for index, segment in enumerate(glob.segments):
@@ -174,7 +183,9 @@ def _without_links(builder: _Builder) -> Automaton:
         closure = _closure(builder.links, state)
         edges.append([edge for member in closure for edge in builder.edges[member]])
         accepting.append(any(member in builder.accepting for member in closure))
-    return _trimmed(edges, accepting)
+    # No trimming here: `intersection` only visits reachable states and trims its own result,
+    # so trimming twice would cost a compile a fifth more for nothing.
+    return Automaton(tuple(map(tuple, edges)), tuple(accepting))
 
 
 def _closure(links: list[list[int]], state: int) -> set[int]:
@@ -196,7 +207,7 @@ def intersection(left: Automaton, right: Automaton) -> Automaton:
         out: list[Edge] = []
         for left_label, left_target in left.edges[left_state]:
             for right_label, right_target in right.edges[right_state]:
-                label = left_label & right_label
+                label = intersect(left_label, right_label)
                 if label:
                     pair = (left_target, right_target)
                     if pair not in index:
@@ -223,10 +234,13 @@ def _trimmed(edges: list[list[Edge]], accepting: list[bool]) -> Automaton:
 
 
 def _merged(edges: Iterable[Edge], number: dict[int, int]) -> tuple[Edge, ...]:
-    labels: dict[int, CharSet] = defaultdict(lambda: CharSet(()))
+    labels: dict[int, CharSet] = {}
     for label, target in edges:
-        if target in number:
-            labels[number[target]] = labels[number[target]] | label
+        kept = number.get(target)
+        if kept is not None:
+            # Unions are costly and most targets have a single edge: only merge real parallels.
+            earlier = labels.get(kept)
+            labels[kept] = label if earlier is None else earlier | label
     return tuple((label, target) for target, label in labels.items())
 
 

@@ -16,6 +16,8 @@ GLOBSTAR = "**"
 STAR = "*"
 """A whole segment that names one entry (and, as the last segment, nothing below it)."""
 
+_WILDCARDS = frozenset("*?[")
+
 
 class GlobSyntaxError(ValueError):
     """A segment that is not a valid glob; `rule` names the broken rule."""
@@ -111,6 +113,9 @@ def _repeats_globstar(texts: list[str], index: int) -> bool:
 
 def parse_segment(text: str) -> Segment:
     """Split one segment into tokens; raises `GlobSyntaxError` for a broken class."""
+    if text and _WILDCARDS.isdisjoint(text):
+        # Most segments are plain names; they would come out as this one literal run anyway.
+        return Segment(text, (Literal(text),))
     tokens: list[Token] = []
     index = 0
     while index < len(text):

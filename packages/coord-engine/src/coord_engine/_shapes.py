@@ -55,11 +55,17 @@ class Named:
 
     name: str
 
+    def shortest(self) -> str:
+        """The shortest path in the set."""
+        return self.name
+
 
 Shape = Subtree | Named
 
 
-@lru_cache(maxsize=4096)
+# Sized for a whole claim table: a request checks many claims, and a cache smaller than the
+# table would be swept clean by a few requests and parse every claim again.
+@lru_cache(maxsize=65536)
 def shape_of(pattern: str) -> Shape | None:
     """The shape of a wildcard-free `pattern`, or None for any pattern with a wildcard."""
     shape = _shape(glob_of(pattern))

@@ -168,6 +168,8 @@ def prepare_items(items: Iterable[ClaimItem]) -> tuple[ClaimItem, ...]:
 
 def shared_entry_for(pattern: str, policy: Policy) -> str | None:
     """The `shared_files` entry that contains canonical `pattern`, if any (SPEC §4.4)."""
+    if not policy.shared_patterns:
+        return None
     prefix = literal_prefix(pattern)
     for entry in policy.shared_patterns:
         if _may_overlap(prefix, literal_prefix(entry)) and covers(entry, pattern):
@@ -177,6 +179,8 @@ def shared_entry_for(pattern: str, policy: Policy) -> str | None:
 
 def severity_for(pattern: str, policy: Policy) -> Severity:
     """`hard` when any hard ownership area overlaps canonical `pattern`."""
+    if not policy.hard_patterns:
+        return Severity.SOFT
     prefix = literal_prefix(pattern)
     for area in policy.hard_patterns:
         if _may_overlap(prefix, literal_prefix(area)) and overlaps(area, pattern):

@@ -1,27 +1,24 @@
 """Exact overlap and inclusion of patterns (SPEC §3), decided from the patterns alone.
 
-Two patterns overlap when some repo path matches both: a breadth-first search of the product
-of their automata, which finds a shortest such path (the witness) or exhausts every reachable
-pair. `covers(outer, inner)` asks whether every path `inner` matches is matched by `outer`: the
-search pairs `inner` with `outer` determinised on the fly and looks for a path that `inner`
-accepts and no run of `outer` does. Neither search samples, guesses or stops at a depth.
+Two patterns overlap when some repo path matches both; `covers(outer, inner)` asks whether
+every path `inner` matches is matched by `outer`. Both answers are exact and come with a
+shortest path (the witness, or the counterexample), through the cheapest exact route:
+
+* two wildcard-free patterns (`src/a.ts`, `src/auth/**`, `package.json`): compared segment by
+  segment (`_shapes`), no automaton at all;
+* a path or directory against a glob: the glob's automaton reads the path and the search goes
+  on from where it stands, so the path itself is never compiled (compiling costs about a
+  hundred times more than reading);
+* two globs: a breadth-first search of the product of their automata (`_search`).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Hashable
 from functools import lru_cache
-from typing import TypeVar
 
-from coord_engine._automaton import Automaton, path_automaton
-from coord_engine._charset import ANY, CharSet, intersect
-from coord_engine._compiled import glob_of
-from coord_engine._glob import Glob
-from coord_engine.matching import matches
-
-_State = TypeVar("_State", bound=Hashable)
-_Subset = frozenset[int]
+from coord_engine._automaton import REPO_PATHS, Automaton, path_automaton
+from coord_engine._search import common_word, escaping_word, shortest_word
+from coord_engine._shapes import Named, Subtree, shape_of, shape_witness
 
 
 def overlap_witness(a: str, b: str) -> str | None:
@@ -44,103 +41,61 @@ def covers(outer: str, inner: str) -> bool:
 
 @lru_cache(maxsize=16384)
 def _witness(a: str, b: str) -> str | None:
-    for literal, other in ((a, b), (b, a)):
-        # A wildcard-free pattern's shortest path is the pattern itself; when the other
-        # pattern matches it, it is a shortest witness and no search is needed.
-        path = _literal_path(glob_of(literal))
-        if path is not None and matches(other, path):
-            return path
-    return _product_search(path_automaton(a), path_automaton(b))
+    shape_a, shape_b = shape_of(a), shape_of(b)
+    if shape_a is not None and shape_b is not None:
+        return shape_witness(shape_a, shape_b)
+    for shape, other in ((shape_a, b), (shape_b, a)):
+        if isinstance(shape, Subtree):
+            return _subtree_witness(shape, path_automaton(other))
+        if isinstance(shape, Named) and path_automaton(other).accepts(shape.name):
+            # A name is the shortest path that has it as a segment.
+            return shape.name
+    return common_word(path_automaton(a), path_automaton(b))
 
 
-def _literal_path(glob: Glob) -> str | None:
-    """The shortest path a wildcard-free pattern matches (`src/a.ts`, `package.json`)."""
-    segments = glob.segments if glob.anchored else glob.segments[1:]
-    if all(segment.is_literal for segment in segments):
-        return "/".join(segment.text for segment in segments)
-    return None
+def _subtree_witness(subtree: Subtree, other: Automaton) -> str | None:
+    """A shortest path of `subtree` that `other` accepts, found without compiling the subtree.
 
-
-def _product_search(left: Automaton, right: Automaton) -> str | None:
-    """Breadth-first search of the product of two automata for a shortest common word."""
-    start = (0, 0)
-    parents: dict[tuple[int, int], tuple[tuple[int, int], CharSet] | None] = {start: None}
-    frontier = deque([start])
-    while frontier:
-        pair = frontier.popleft()
-        left_state, right_state = pair
-        if left.accepting[left_state] and right.accepting[right_state]:
-            return _spell(parents, pair)
-        for left_label, left_target in left.edges[left_state]:
-            for right_label, right_target in right.edges[right_state]:
-                target = (left_target, right_target)
-                if target not in parents and (label := intersect(left_label, right_label)):
-                    parents[target] = (pair, label)
-                    frontier.append(target)
-    return None
+    `root` is the subtree's shortest path, so it is the answer when it counts and `other`
+    accepts it. `other` accepts only repo paths, so a word it accepts that starts with `root/`
+    is `root/x` for a repo path `x`, which the subtree holds; apart from `root`, those are all
+    the subtree's paths. `root/x` is shortest when `x` is: the search from the states that
+    reading `root/` leaves. (`**` is the subtree of the empty root: any word of `other`.)
+    """
+    root = subtree.path
+    if not root:
+        return shortest_word(other, frozenset({0}))
+    states = other.run(root)
+    if subtree.includes_root and any(other.accepting[q] for q in states):
+        return root
+    suffix = shortest_word(other, other.run("/", states))
+    return None if suffix is None else f"{root}/{suffix}"
 
 
 @lru_cache(maxsize=4096)
 def counterexample(outer: str, inner: str) -> str | None:
     """A shortest repo path matched by `inner` but not by `outer`, or None when `outer` covers
-    `inner`.
+    `inner`."""
+    shape = shape_of(inner)
+    if isinstance(shape, Subtree):
+        return _subtree_counterexample(outer, shape)
+    return escaping_word(outer, path_automaton(inner), frozenset({0}))
 
-    Only the subsets of `outer`'s states that some prefix of an `inner` path actually reaches
-    are built, so the cost follows the patterns' interplay rather than the worst case of the
-    subset construction.
+
+def _subtree_counterexample(outer: str, subtree: Subtree) -> str | None:
+    """`counterexample` for a path or directory `inner`, without compiling it.
+
+    `root` is the subtree's shortest path, so it is the answer when it counts and escapes
+    `outer`. Every other path is `root/x` for a repo path `x` (a word of `REPO_PATHS`), and it
+    escapes exactly when `x` leads none of the states that reading `root/` leaves in `outer` to
+    acceptance: the inclusion search from there finds a shortest such `x`.
     """
-    small, big = path_automaton(inner), path_automaton(outer)
-    start: tuple[int, _Subset] = (0, frozenset({0}))
-    parents: dict[tuple[int, _Subset], tuple[tuple[int, _Subset], CharSet] | None]
-    parents = {start: None}
-    frontier = deque([start])
-    while frontier:
-        state = frontier.popleft()
-        small_state, subset = state
-        if small.accepting[small_state] and not any(big.accepting[q] for q in subset):
-            return _spell(parents, state)
-        for small_label, small_target in small.edges[small_state]:
-            for region, big_targets in _moves(outer, subset):
-                target = (small_target, big_targets)
-                if target not in parents and (label := intersect(small_label, region)):
-                    parents[target] = (state, label)
-                    frontier.append(target)
-    return None
-
-
-@lru_cache(maxsize=65536)
-def _moves(outer: str, subset: _Subset) -> tuple[tuple[CharSet, _Subset], ...]:
-    """Where the states `subset` of `outer` go on each character: the alphabet split into
-    regions, each with the set of successor states it leads to (empty where all runs die)."""
+    root = subtree.path
+    if not root:
+        return escaping_word(outer, REPO_PATHS, frozenset({0}))
     big = path_automaton(outer)
-    regions: list[tuple[CharSet, _Subset]] = [(ANY, frozenset())]
-    for state in subset:
-        for edge_label, target in big.edges[state]:
-            regions = [part for region in regions for part in _refine(region, edge_label, target)]
-    merged: dict[_Subset, CharSet] = {}
-    for chars, targets in regions:
-        merged[targets] = merged[targets] | chars if targets in merged else chars
-    return tuple((chars, targets) for targets, chars in merged.items())
-
-
-def _refine(
-    region: tuple[CharSet, _Subset], edge_label: CharSet, target: int
-) -> list[tuple[CharSet, _Subset]]:
-    chars, targets = region
-    inside = chars & edge_label
-    if not inside:
-        return [region]
-    outside = chars - edge_label
-    parts = [(inside, targets | {target})]
-    return [*parts, (outside, targets)] if outside else parts
-
-
-def _spell(parents: dict[_State, tuple[_State, CharSet] | None], state: _State) -> str:
-    """The word that led the search from its start to `state`, one readable char per step."""
-    chars: list[str] = []
-    step = parents[state]
-    while step is not None:
-        state, label = step
-        chars.append(label.pick())
-        step = parents[state]
-    return "".join(reversed(chars))
+    states = big.run(root)
+    if subtree.includes_root and not any(big.accepting[q] for q in states):
+        return root
+    suffix = escaping_word(outer, REPO_PATHS, big.run("/", states))
+    return None if suffix is None else f"{root}/{suffix}"

@@ -46,6 +46,33 @@ def normalize_pattern(raw: str) -> str:
     `./` among them) are dropped, a trailing `/` becomes `/**`, `**/**` becomes `**`, and a
     leading `/` stays only where it changes what the pattern matches (`/package.json`).
     """
+    if _already_canonical(raw):
+        return raw
+    return _normalize(raw)
+
+
+def _already_canonical(raw: str) -> bool:
+    """True for the common spelling that normalisation returns unchanged and every rule accepts.
+
+    A sufficient condition, cheap to test: printable (so no control character), no `\\`, no
+    class (the only segment syntax that can be broken), no empty, `.` or `..` segment (so no
+    leading, trailing or doubled `/`), no `**/**`, no trailing whitespace, no leading `!` or
+    `#`, within the limits. Anything else takes the full path through `_normalize`.
+    """
+    if not raw or len(raw) > MAX_PATTERN_CHARS or raw[0] in "!#" or raw[-1].isspace():
+        return False
+    if "\\" in raw or "[" in raw or "**/**" in raw or not raw.isprintable():
+        return False
+    parts = raw.split("/")
+    return (
+        len(parts) <= MAX_PATTERN_SEGMENTS
+        and "" not in parts
+        and "." not in parts
+        and ".." not in parts
+    )
+
+
+def _normalize(raw: str) -> str:
     _check_raw(raw)
     text = raw.replace("\\", "/").rstrip()
     parts = text.split("/")
@@ -145,12 +172,22 @@ def literal_prefix(pattern: str) -> tuple[str, ...] | None:
     None for a pattern that matches at any depth (`*.ts`). Every path a pattern matches starts
     with its prefix, so two patterns can only overlap when one prefix extends the other.
     """
+    if _already_canonical(pattern):
+        # The segments are the pattern's own `/`-separated parts, and it is anchored unless it
+        # is a single segment other than `**` (as `parse_canonical` reads it).
+        parts = pattern.split("/")
+        if len(parts) == 1 and pattern != GLOBSTAR:
+            return None
+        return _literal_run(parts)
     glob = parse_canonical(normalize_pattern(pattern))
     if not glob.anchored:
         return None
-    prefix: list[str] = []
-    for segment in glob.segments:
-        if _WILDCARDS.intersection(segment.text):
-            break
-        prefix.append(segment.text)
-    return tuple(prefix)
+    return _literal_run([segment.text for segment in glob.segments])
+
+
+def _literal_run(segments: list[str]) -> tuple[str, ...]:
+    """The segments before the first one holding a wildcard."""
+    for index, segment in enumerate(segments):
+        if not _WILDCARDS.isdisjoint(segment):
+            return tuple(segments[:index])
+    return tuple(segments)
