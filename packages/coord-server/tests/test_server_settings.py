@@ -31,6 +31,7 @@ def test_defaults_match_the_documented_table(settings_env: pytest.MonkeyPatch) -
         ("COORD_LOG_LEVEL", "loud"),
         ("COORD_IDLE_TIMEOUT_SEC", "nan"),
         ("COORD_ALLOW_INSECURE_NO_AUTH", "perhaps"),
+        ("COORD_WEBHOOK_URL", "ftp://hooks.invalid/x"),
     ],
 )
 def test_invalid_value_names_the_variable(

@@ -126,6 +126,13 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL of the webhook receiver")
+        return value
+
     @model_validator(mode="after")
     def _auth_is_explicit(self) -> Settings:
         if not self.auth_token and not self.allow_insecure_no_auth:

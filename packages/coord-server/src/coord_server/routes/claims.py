@@ -68,19 +68,6 @@ def _context(body: CreateClaimsRequest) -> GrantContext:
 
 def _count_refusal(ctx: AppContext, request: ClaimRequest, decision: Decision) -> None:
     ctx.metrics.conflicts.inc()
-    now = ctx.clock()
-    rows = [
-        {
-            "repo": request.repo or "",
-            "pattern": conflict.item.pattern,
-            "engineer": request.engineer,
-            "holder_claim_id": conflict.holder.id,
-            "at": now,
-        }
-        for conflict in decision.conflicts
-    ]
-    with ctx.store.transaction() as tx:
-        tx.insert_blocked_attempts(rows)
     ctx.claims.refused(request, decision)
 
 

@@ -21,12 +21,14 @@ from coord_server.service.events import EventBatch
 from coord_server.service.records import ClaimRecord, new_id
 from coord_server.service.sessions import SessionActivity
 from coord_server.service.state import ActiveState
-from coord_server.storage.store import Store, Transaction, repo_key
+from coord_server.storage.store import Row, Store, Transaction, repo_key
 
 Clock = Callable[[], datetime]
 ReleaseListener = Callable[[set[str | None]], None]
 GrantWriter = Callable[[Transaction, ClaimRequest, Decision, list[ClaimRecord]], None]
 """Adds rows to a grant's own transaction (inbox notices, contention records)."""
+RefusalWriter = Callable[[Transaction, ClaimRequest, Decision], None]
+"""Adds rows to a refusal's own transaction (the holders' inbox notices)."""
 RefusalListener = Callable[[ClaimRequest, Decision], None]
 
 
@@ -54,6 +56,7 @@ class ClaimService:
         self.release_listeners: list[ReleaseListener] = []
         self.grant_listeners: list[Callable[[list[ClaimRecord]], None]] = []
         self.grant_writers: list[GrantWriter] = []
+        self.refusal_writers: list[RefusalWriter] = []
         self.refusal_listeners: list[RefusalListener] = []
         self.deadline_listeners: list[Callable[[datetime], None]] = []
         self.release_counter: Callable[[str, int], None] | None = None
@@ -162,7 +165,15 @@ class ClaimService:
     # -- releasing ------------------------------------------------------------------------
 
     def refused(self, request: ClaimRequest, decision: Decision) -> None:
-        """Tell listeners (inbox, auto-promote) that a claim request was refused (409 or queued)."""
+        """Record a refused claim request (409 or queued), then tell the listeners.
+
+        The blocked attempts and the refusal writers' rows (inbox notices) share one
+        transaction; the listeners (auto-promote) run once it has committed.
+        """
+        with self.store.transaction() as tx:
+            tx.insert_blocked_attempts(_blocked_rows(request, decision, self.clock()))
+            for write in self.refusal_writers:
+                write(tx, request, decision)
         for listener in self.refusal_listeners:
             listener(request, decision)
 
@@ -284,6 +295,20 @@ def _partner_links(grants: Sequence[Grant], records: Sequence[ClaimRecord]) -> d
         for partner_id in grant.coexists_with:
             links.setdefault(partner_id, []).append(record.id)
     return links
+
+
+def _blocked_rows(request: ClaimRequest, decision: Decision, now: datetime) -> list[Row]:
+    """One blocked attempt per conflict: the hotspot signal."""
+    return [
+        {
+            "repo": repo_key(request.repo),
+            "pattern": conflict.item.pattern,
+            "engineer": request.engineer,
+            "holder_claim_id": conflict.holder.id,
+            "at": now,
+        }
+        for conflict in decision.conflicts
+    ]
 
 
 def _grant_events(

@@ -7,7 +7,7 @@ Three kinds of items, newest first:
 - `auto_narrow`: someone's symbol claim was carved out of one of the (narrowable) file claims.
 
 Notices are written where the thing happens: auto-narrow notices in the grant's own
-transaction, auto-conflict notices right after the refusal is counted. The inbox lists items
+transaction, auto-conflict notices in the transaction that counts the refusal. The inbox lists items
 about the session's active claims only: a released claim has nothing left to act on.
 """
 
@@ -35,25 +35,22 @@ class Inbox:
     def __init__(self, claims: ClaimService, requests: ReleaseRequests) -> None:
         self.claims = claims
         self.requests = requests
-        claims.refusal_listeners.append(self._refused)
+        claims.refusal_writers.append(self._refused)
         claims.grant_writers.append(self._narrowed)
 
-    def _refused(self, request: ClaimRequest, decision: Decision) -> None:
-        """Tell each holder in the way, once per holder claim, who was refused and for what."""
+    def _refused(self, tx: Transaction, request: ClaimRequest, decision: Decision) -> None:
+        """A refusal writer: tell each holder in the way (once per claim) who was refused."""
         first_pattern: dict[str, str] = {}
         for conflict in decision.conflicts:
             first_pattern.setdefault(conflict.holder.id, conflict.item.pattern)
-        if not first_pattern:
-            return
         now = self.claims.clock()
-        with self.claims.store.transaction() as tx:
-            for claim_id, pattern in first_pattern.items():
-                counted = tx.bump_inbox_notice(
-                    claim_id, AUTO_CONFLICT, request.engineer, at=now, pattern=pattern
-                )
-                if not counted:
-                    row = _notice_row(request, claim_id, AUTO_CONFLICT, pattern, now)
-                    tx.insert_inbox_notices([row])
+        for claim_id, pattern in first_pattern.items():
+            counted = tx.bump_inbox_notice(
+                claim_id, AUTO_CONFLICT, request.engineer, at=now, pattern=pattern
+            )
+            if not counted:
+                row = _notice_row(request, claim_id, AUTO_CONFLICT, pattern, now)
+                tx.insert_inbox_notices([row])
 
     def _narrowed(
         self,

@@ -6,6 +6,10 @@ reads the durable event log, then continues with the live feed it subscribed to 
 an event committed in between arrives on both paths and is sent once, by id. A subscriber too
 slow to keep up loses its live backlog and catches up from the log the same way, so no event is
 skipped either.
+
+Deduplicating by id relies on events reaching the broadcaster in id order, which holds because
+every write commits on the event loop's thread, one transaction at a time. Replicas on
+PostgreSQL will feed it from LISTEN/NOTIFY and must keep that order (or replay from the log).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from coord_server.storage.store import Row, repo_key
 
 def new_id(prefix: str) -> str:
     """An opaque, unguessable id such as `clm_3f9a...`."""
-    return f"{prefix}_{secrets.token_hex(10)}"
+    return f"{prefix}_{os.urandom(10).hex()}"  # secrets.token_hex(10), without its layers
 
 
 @dataclass(slots=True)
@@ -41,9 +41,35 @@ class ClaimRecord:
     coexists_with: list[str] = field(default_factory=list)
     last_activity: datetime | None = None
     released_at: datetime | None = None
+    _active: ActiveClaim | None = field(default=None, init=False, repr=False, compare=False)
 
     def active(self) -> ActiveClaim:
-        """The engine's view of this claim."""
+        """The engine's view of this claim, built again only once a field it shows changed."""
+        view = self._active
+        if view is None or not self._shown_by(view):
+            view = self._active = self._new_active()
+        return view
+
+    def _shown_by(self, view: ActiveClaim) -> bool:
+        # Identity, not equality: every field is immutable, so a field still holding the very
+        # object the view was built from has not changed. Claims are looked at on every
+        # request touching their directory; most never change after their grant.
+        return (
+            view.pattern is self.pattern
+            and view.expires_at is self.expires_at
+            and view.shared is self.shared
+            and view.severity is self.severity
+            and view.symbols is self.symbols
+            and view.narrowable is self.narrowable
+            and view.description is self.description
+            and view.session_id is self.session_id
+            and view.claim_type is self.claim_type
+            and view.engineer is self.engineer
+            and view.repo is self.repo
+            and view.id is self.id
+        )
+
+    def _new_active(self) -> ActiveClaim:
         return ActiveClaim(
             id=self.id,
             engineer=self.engineer,

@@ -32,10 +32,10 @@ Clock = Callable[[], datetime]
 ATTEMPT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 """Longest one attempt may take: a hanging receiver costs one slot for this long, no more."""
 
-BATCH_SIZE = 32
+BATCH_SIZE = 64
 """Due rows read per round."""
 
-CONCURRENCY = 8
+CONCURRENCY = 16
 """Attempts in flight at once, so one slow receiver answer does not hold up the rest."""
 
 ERROR_TEXT_LIMIT = 500
@@ -193,7 +193,7 @@ class WebhookDeliverer:
                 status = answer.status_code  # the body is never read: a receiver cannot flood us
             if not 200 <= status < 300:
                 error = f"the receiver answered HTTP {status}"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # a bad URL fails like a dead host
             error = f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
         values = outcome(row, status, error, self.clock(), self.policy)
         with self.store.transaction() as tx:
