@@ -47,7 +47,10 @@ class ExpiryLoop:
             timeout = min(timeout, max(remaining, 0.0))
         self._wake.clear()
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            # Not asyncio.wait_for: on Python 3.11 its inner task can swallow a cancellation,
+            # and the app's shutdown then waits for this loop forever.
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
         except TimeoutError:
             pass
         finally:

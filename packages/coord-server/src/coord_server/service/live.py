@@ -116,7 +116,8 @@ class Subscription:
     async def next(self, timeout: float) -> LiveEvent | None:
         """The next live event; None after `timeout` seconds without one. Raises at the end."""
         try:
-            event = await asyncio.wait_for(self._queue.get(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see service/expiry.py
+                event = await self._queue.get()
         except TimeoutError:
             return None
         if event is None:

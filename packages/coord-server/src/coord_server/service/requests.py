@@ -310,7 +310,8 @@ class ReleaseRequests:
             return
         decided = self._decided.setdefault(request_id, asyncio.Event())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(decided.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await decided.wait()
 
     # -- reading --------------------------------------------------------------------------
 

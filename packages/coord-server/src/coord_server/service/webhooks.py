@@ -211,7 +211,8 @@ class WebhookDeliverer:
         if due is not None:
             timeout = min(timeout, max((due - self.clock()).total_seconds(), 0.0))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see service/expiry.py
+                await self._wake.wait()
 
 
 def webhook_deliverer(store: Store, settings: Settings, clock: Clock) -> WebhookDeliverer | None:
