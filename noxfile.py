@@ -42,8 +42,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over every package's sources."""
-    _uv_run(session, "mypy", *SOURCES)
+    """mypy --strict over every package's sources and the benchmarks."""
+    _uv_run(session, "mypy", *SOURCES, *sorted(str(path) for path in ROOT.glob("bench/*.py")))
 
 
 @nox.session(venv_backend="none")

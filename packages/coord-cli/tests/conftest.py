@@ -15,44 +15,20 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import sysconfig
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from coord_e2e import console_script, free_port, require_tool
 
 COMMAND_TIMEOUT_SEC = 60.0
 
 
-def require_tool(name: str) -> str:
-    """The path of executable `name`; skips without it unless COORD_TEST_REQUIRE_ALL=1."""
-    found = shutil.which(name)
-    if found:
-        return found
-    reason = f"`{name}` is not installed; this test drives a real {name}"
-    if os.environ.get("COORD_TEST_REQUIRE_ALL") == "1":
-        pytest.fail(f"{reason} (COORD_TEST_REQUIRE_ALL=1 forbids skipping it)")
-    pytest.skip(reason)
-
-
 def scripts_dir() -> Path:
     """Where the workspace's console scripts (`coord`, `coord-hook`, ...) are installed."""
-    for directory in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
-        if (directory / "coord").exists():
-            return directory
-    pytest.fail("the coord console script is not installed; run `uv sync` first")
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return Path(console_script("coord")).parent
 
 
 def user_env(root: Path) -> dict[str, str]:

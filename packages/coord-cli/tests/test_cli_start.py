@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from coord_e2e import free_port
 
 if TYPE_CHECKING:
     from conftest import User
@@ -22,15 +23,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_start_background_status_restart_and_stop(new_user: User) -> None:
-    port = str(_free_port())
+    port = str(free_port())
     started = new_user.coord("start", "--background", "--port", port)
     try:
         assert started.returncode == 0, started.stderr
@@ -86,7 +80,7 @@ def test_start_reports_a_port_taken_by_another_program(new_user: User) -> None:
 def test_a_server_that_cannot_start_shows_the_end_of_its_log(new_user: User) -> None:
     # An invalid server setting in the environment makes coord-api exit at once.
     done = new_user.coord(
-        "start", "--background", "--port", str(_free_port()), COORD_DEFAULT_TTL_HOURS="999"
+        "start", "--background", "--port", str(free_port()), COORD_DEFAULT_TTL_HOURS="999"
     )
     assert done.returncode == 1
     assert "Last lines of" in done.stderr
@@ -97,7 +91,7 @@ def test_a_server_that_cannot_start_shows_the_end_of_its_log(new_user: User) -> 
 
 
 def test_an_invalid_ready_timeout_is_named(new_user: User) -> None:
-    port = str(_free_port())
+    port = str(free_port())
     done = new_user.coord(
         "start", "--background", "--port", port, COORD_START_READY_TIMEOUT_SEC="soon"
     )
@@ -109,7 +103,7 @@ def test_an_invalid_ready_timeout_is_named(new_user: User) -> None:
 
 
 def test_a_foreground_service_stops_with_the_command(new_user: User) -> None:
-    port = _free_port()
+    port = free_port()
     coord = shutil.which("coord", path=new_user.env["PATH"])
     assert coord is not None
     output = new_user.scratch / "foreground.out"

@@ -1,28 +1,20 @@
 """Fixtures of the hook tests: a real `coord-api` shared per module, with no claims per test.
 
-Helpers live in `support/hooks_support.py`, which this file puts on sys.path so test modules
-import it by name (test directories are not packages).
+Helpers live in `support/hooks_support.py` (on pytest's `pythonpath`, so test modules import it
+by name); the server comes from the workspace's `module_coord_api_factory` (root `conftest.py`).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-
-from hooks_support import E2E, Service  # after the sys.path line above
-
-module_coord_api_factory = E2E.module_coord_api_factory
-pytest_runtest_makereport = E2E.pytest_runtest_makereport
+from coord_e2e import CoordApiFactory, free_port
+from hooks_support import Service
 
 
 @pytest.fixture(scope="module")
-def module_service(module_coord_api_factory: Any) -> Iterator[Service]:
+def module_service(module_coord_api_factory: CoordApiFactory) -> Iterator[Service]:
     """One `coord-api` shared by the tests of a module."""
     server = module_coord_api_factory.start()
     with server.client() as http:
@@ -39,4 +31,4 @@ def service(module_service: Service) -> Service:
 @pytest.fixture
 def dead_url() -> str:
     """A loopback URL nobody listens on: a coord service that is down."""
-    return f"http://127.0.0.1:{E2E.free_port()}"
+    return f"http://127.0.0.1:{free_port()}"

@@ -44,7 +44,7 @@ async def waiting_entry(http: httpx.AsyncClient, repo: str) -> dict[str, Any]:
 
 
 async def test_initialize_lists_the_twelve_tools(coord_service, agent, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    async with agent(coord_service.agent_env(), tmp_path) as coord:
+    async with agent(coord_service.client_env(), tmp_path) as coord:
         assert coord.client.server_info.name == "coord"
         listing = await coord.client.list_tools()
     names = [tool.name for tool in listing.tools]
@@ -62,10 +62,10 @@ async def test_claim_tools_change_what_the_service_holds(  # type: ignore[no-unt
     coord_service, agent, tmp_path: Path
 ) -> None:
     repo = "e2e/claim-tools"
-    env = coord_service.agent_env(
+    env = coord_service.client_env(
         COORD_REPO_ID=repo, COORD_SESSION_ID="sess-claims", COORD_BRANCH="feature/login"
     )
-    async with coord_service.async_http() as http, agent(env, tmp_path) as coord:
+    async with coord_service.async_client() as http, agent(env, tmp_path) as coord:
         granted = await coord.call(
             "claim_files", engineer="alex/claude/main", patterns=["src/auth/**"],
             description="login rework", ttl_hours=1,
@@ -113,8 +113,8 @@ async def test_release_session_leaves_the_agent_able_to_claim_again(  # type: ig
     coord_service, agent, tmp_path: Path
 ) -> None:
     repo = "e2e/session"
-    env = coord_service.agent_env(COORD_REPO_ID=repo)
-    async with coord_service.async_http() as http, agent(env, tmp_path) as coord:
+    env = coord_service.client_env(COORD_REPO_ID=repo)
+    async with coord_service.async_client() as http, agent(env, tmp_path) as coord:
         for pattern in ("a/**", "b/**"):
             assert (await coord.call("claim_files", engineer="alex", patterns=[pattern]))["ok"]
         session = (await active_claims(http, repo))[0]["session_id"]
@@ -134,8 +134,8 @@ async def test_queue_tools_list_and_cancel_a_wait(  # type: ignore[no-untyped-de
     coord_service, agent, tmp_path: Path
 ) -> None:
     repo = "e2e/queue"
-    env = coord_service.agent_env(COORD_REPO_ID=repo)
-    async with coord_service.async_http() as http, agent(env, tmp_path) as coord:
+    env = coord_service.client_env(COORD_REPO_ID=repo)
+    async with coord_service.async_client() as http, agent(env, tmp_path) as coord:
         holder = await http.post("/claims", json={
             "engineer": "holder", "repo": repo, "claims": [{"pattern": "src/hot.ts"}],
         })  # fmt: skip
@@ -185,7 +185,7 @@ async def test_placeholders_in_the_registration_come_from_local_env_two_levels_u
     )
     cwd = tmp_path / "packages" / "web"
     cwd.mkdir(parents=True)
-    async with coord_service.async_http() as http, agent(TEMPLATE_ENV, cwd) as coord:
+    async with coord_service.async_client() as http, agent(TEMPLATE_ENV, cwd) as coord:
         granted = await coord.call("claim_files", engineer="alex", patterns=["web/**"])
         assert granted["ok"], granted
         (held,) = await active_claims(http, "e2e/from-local-env")
@@ -202,7 +202,7 @@ async def test_a_placeholder_token_fails_with_a_401_naming_the_file(  # type: ig
         "COORD_REPO_ID=e2e/placeholder\n",
         encoding="utf-8",
     )
-    async with coord_service.async_http() as http, agent(TEMPLATE_ENV, tmp_path) as coord:
+    async with coord_service.async_client() as http, agent(TEMPLATE_ENV, tmp_path) as coord:
         refused = await coord.call("claim_files", engineer="alex", patterns=["x/**"])
         assert await active_claims(http, "e2e/placeholder") == []
     assert refused["ok"] is False
@@ -235,7 +235,7 @@ async def test_shell_code_in_local_env_is_never_run(  # type: ignore[no-untyped-
 async def test_stdout_carries_only_protocol_frames(  # type: ignore[no-untyped-def]
     coord_service, mcp_command: str, tmp_path: Path
 ) -> None:
-    env = {**os.environ, **coord_service.agent_env(COORD_MCP_LOG_LEVEL="debug")}
+    env = {**os.environ, **coord_service.client_env(COORD_MCP_LOG_LEVEL="debug")}
     messages = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {},
@@ -272,8 +272,8 @@ async def test_an_abandoned_wait_leaves_the_queue(  # type: ignore[no-untyped-de
     coord_service, agent, tmp_path: Path
 ) -> None:
     repo = "e2e/abandon"
-    env = coord_service.agent_env(COORD_REPO_ID=repo)
-    async with coord_service.async_http() as http, agent(env, tmp_path) as coord:
+    env = coord_service.client_env(COORD_REPO_ID=repo)
+    async with coord_service.async_client() as http, agent(env, tmp_path) as coord:
         await http.post("/claims", json={
             "engineer": "holder", "repo": repo, "claims": [{"pattern": "lock.json"}],
         })  # fmt: skip
@@ -304,7 +304,7 @@ async def test_the_service_serves_the_same_tools_at_mcp(coord_service) -> None: 
         "X-Coord-Repo": "e2e/remote",
         "X-Coord-Session": "remote-session",
     }
-    async with coord_service.async_http() as http:
+    async with coord_service.async_client() as http:
         probe = await http.post("/mcp", json={})
     if probe.status_code == 404:
         pytest.skip("this coord-api does not mount /mcp yet (create_app must call install_mcp)")

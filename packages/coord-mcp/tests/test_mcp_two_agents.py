@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from coord_e2e import CoordApi
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
@@ -35,8 +36,8 @@ def checkout(git_repo) -> Path:  # type: ignore[no-untyped-def]
     return root
 
 
-def env_for(service: Any, session: str) -> dict[str, str]:
-    return service.agent_env(COORD_REPO_ID=REPO, COORD_SESSION_ID=session)  # type: ignore[no-any-return]
+def env_for(service: CoordApi, session: str) -> dict[str, str]:
+    return service.client_env(COORD_REPO_ID=REPO, COORD_SESSION_ID=session)
 
 
 async def waiting_entry(http: httpx.AsyncClient, engineer: str) -> dict[str, Any]:
@@ -56,7 +57,7 @@ async def test_b_waits_for_a_and_is_granted_on_release(  # type: ignore[no-untyp
     coord_service, agent, checkout: Path
 ) -> None:
     async with (
-        coord_service.async_http() as http,
+        coord_service.async_client() as http,
         agent(env_for(coord_service, "agent-a"), checkout) as a,
         agent(env_for(coord_service, "agent-b"), checkout / "src") as b,
     ):
@@ -110,7 +111,7 @@ async def test_disjoint_symbols_of_one_file_coexist(  # type: ignore[no-untyped-
 ) -> None:
     path = "src/auth/login.py"
     async with (
-        coord_service.async_http() as http,
+        coord_service.async_client() as http,
         agent(env_for(coord_service, "sym-a"), checkout) as a,
         agent(env_for(coord_service, "sym-b"), checkout) as b,
     ):

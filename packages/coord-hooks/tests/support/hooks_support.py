@@ -1,45 +1,24 @@
-"""Helpers of the hook tests, importable by name (`conftest.py` puts this directory on sys.path).
+"""Helpers of the hook tests, importable by name (pytest's `pythonpath` lists this directory).
 
 `Workspace` builds what a new user has after `coord init`: a bare `origin`, a clone with
 `.coordination/local.env`, the pre-push hook calling `coord-hook`, and linked worktrees on demand.
 Every git and hook process runs with an environment that carries no `COORD_*` or git variable of
-the test run itself. The `coord-api` fixtures are the end-to-end suite's (`tests/conftest.py` at
-the workspace root), loaded from that file so that both suites start servers the same way.
+the test run itself. The `coord-api` servers are the workspace's end-to-end fixtures (root
+`conftest.py`, helpers in `coord_e2e`), so that every suite starts servers the same way.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
-import pytest
-
-
-def _load_e2e_conftest() -> ModuleType:
-    path = Path(__file__).resolve().parents[4] / "tests" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("coord_hooks_e2e_fixtures", path)
-    assert spec is not None and spec.loader is not None, f"cannot load {path}"
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it is executed
-    spec.loader.exec_module(module)
-    return module
-
-
-E2E = _load_e2e_conftest()
-"""The end-to-end suite's conftest module: its fixtures, `TOKEN`, `free_port`, `require_tool`."""
-
-TOKEN: str = E2E.TOKEN
-"""Operator token of the servers the fixtures start."""
+from coord_e2e import TOKEN, console_script, require_tool
 
 PAYLOADS = Path(__file__).parent.parent / "payloads"
 """Recorded Claude Code hook payloads."""
@@ -60,17 +39,12 @@ HOOK_SCRIPT = (
 
 def require_git() -> str:
     """The path of git; skips without it unless `COORD_TEST_REQUIRE_ALL=1`."""
-    found: str = E2E.require_tool("git")
-    return found
+    return require_tool("git")
 
 
 def hook_executable() -> Path:
     """The installed `coord-hook` console script."""
-    for directory in (Path(sys.executable).parent, Path(shutil.which("coord-hook") or ".").parent):
-        candidate = directory / "coord-hook"
-        if candidate.exists():
-            return candidate
-    pytest.fail("the coord-hook console script is not installed; run `uv sync` first")
+    return Path(console_script("coord-hook"))
 
 
 def clean_environment(home: Path) -> dict[str, str]:

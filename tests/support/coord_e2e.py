@@ -1,19 +1,14 @@
-"""Fixtures for cross-package end-to-end tests: a real `coord-api` process and real git repos.
+"""Real processes for end-to-end tests: `coord-api` servers, git repositories, console scripts.
 
-`coord_api` is a server started through its console script on a free loopback port with a
-fresh SQLite database; `coord_api_factory` starts more (a checkout, other settings, restarts on
-the same database) and runs ones that are expected to refuse to start;
-`module_coord_api_factory` starts servers that the tests of one module share. `git_repo` builds
-temporary git repositories with committed files.
+Every package's tests import this module by name (the root `pyproject.toml` puts this directory
+on pytest's `pythonpath`); the fixtures built on it (`coord_api`, `coord_api_factory`,
+`module_coord_api_factory`, `git_repo`, `module_git_repo`) live in the root `conftest.py`, so
+every test of the workspace can ask for them. Test modules import the types for annotations:
 
-Every server a test starts is stopped when the test ends (SIGTERM, then SIGKILL), and its stderr,
-kept in a file, is attached to the report of a failing test as "coord-api stderr".
+    from coord_e2e import CoordApi, CoordApiFactory
 
-Tests that need git skip when it is missing, unless `COORD_TEST_REQUIRE_ALL=1` makes a missing
-tool a failure (CI sets it so that nothing is skipped silently).
-
-    def test_claims_survive_a_restart(coord_api_factory, git_repo):
-        repo = git_repo({"src/a.ts": "export {}\n"})
+    def test_claims_survive_a_restart(coord_api_factory: CoordApiFactory, git_repo) -> None:
+        repo = git_repo({"src/a.ts": "export {}\\n"})
         server = coord_api_factory.start(repo_root=repo, env={"COORD_MAX_CLAIM_FILES": "5"})
         with server.client() as http:             # httpx.Client with the operator token
             http.post("/claims", json={"engineer": "alex", "claims": [{"pattern": "src/a.ts"}]})
@@ -21,7 +16,11 @@ tool a failure (CI sets it so that nothing is skipped silently).
         with CoordClient(server.client_config()) as client:   # or the typed client
             assert client.list_claims().count == 1
 
-Test modules cannot import this file (pytest's importlib mode); annotate fixtures as `Any`.
+Every server is stopped when its test (or module) ends: SIGTERM, then SIGKILL. Its stderr is
+kept in a file and attached to the report of a failing test as "coord-api stderr".
+
+A missing tool (git) skips the test, unless `COORD_TEST_REQUIRE_ALL=1` makes it a failure (CI
+sets it so that nothing is skipped silently).
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -71,15 +70,15 @@ def require_tool(name: str) -> str:
     pytest.skip(reason)
 
 
-def coord_api_executable() -> str:
-    """The `coord-api` console script installed beside the running interpreter."""
+def console_script(name: str) -> str:
+    """The workspace's console script `name` (`coord-api`, `coord`, ...) beside the interpreter."""
     for directory in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
-        candidate = directory / "coord-api"
+        candidate = directory / name
         if candidate.exists():
             return str(candidate)
-    found = shutil.which("coord-api")
+    found = shutil.which(name)
     if found is None:
-        pytest.fail("the coord-api console script is not installed; run `uv sync` first")
+        pytest.fail(f"the {name} console script is not installed; run `uv sync` first")
     return found
 
 
@@ -136,9 +135,19 @@ class CoordApi:
         """A blocking httpx client for this server, authenticated as the operator."""
         return httpx.Client(base_url=self.base_url, headers=self.auth_headers(), timeout=timeout)
 
+    def async_client(self, timeout: float = 60.0) -> httpx.AsyncClient:
+        """An async httpx client for this server, authenticated as the operator."""
+        headers = self.auth_headers()
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout)
+
     def client_config(self, session_id: str | None = None) -> ClientConfig:
         """Configuration for `coord_protocol.client.CoordClient` / `AsyncCoordClient`."""
         return ClientConfig(base_url=self.base_url, token=self.token, session_id=session_id)
+
+    def client_env(self, **overrides: str) -> dict[str, str]:
+        """The variables that point a client process (`coord-mcp`, ...) here as the operator."""
+        token = {"COORD_AUTH_TOKEN": self.token} if self.token else {}
+        return {"COORD_API_URL": self.base_url, **token, **overrides}
 
     def is_running(self) -> bool:
         """True while the process has not exited."""
@@ -161,7 +170,7 @@ class CoordApi:
 
 
 class CoordApiFactory:
-    """Starts `coord-api` processes for one test and stops them all when it ends."""
+    """Starts `coord-api` processes for one test (or module) and stops them all when it ends."""
 
     def __init__(self, scratch: Path, started: list[CoordApi]) -> None:
         self._scratch = scratch
@@ -244,8 +253,8 @@ class CoordApiFactory:
         spec = self.spec(database_path=database_path, env=env)
         try:
             return subprocess.run(
-                [coord_api_executable()], env=dict(spec.env), capture_output=True, text=True,
-                timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+                [console_script("coord-api")], env=dict(spec.env), capture_output=True,
+                text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL,
             )  # fmt: skip
         except subprocess.TimeoutExpired as expired:
             pytest.fail(f"coord-api kept running for {timeout} s; stderr:\n{expired.stderr!r}")
@@ -255,7 +264,7 @@ class CoordApiFactory:
         stderr_path = spec.log_dir / f"stderr-{len(self._started) + 1}.log"
         with stderr_path.open("wb") as stderr:
             process = subprocess.Popen(
-                [coord_api_executable()], env=env, stdin=subprocess.DEVNULL,
+                [console_script("coord-api")], env=env, stdin=subprocess.DEVNULL,
                 stdout=stderr, stderr=stderr, cwd=spec.log_dir,
             )  # fmt: skip
         server = CoordApi(spec, process, stderr_path)
@@ -277,9 +286,10 @@ def _wait_ready(server: CoordApi) -> bool:
     return False
 
 
-def _serving(
+def serving(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CoordApiFactory]:
+    """A factory whose servers belong to the requesting node; all are stopped when it resumes."""
     started: list[CoordApi] = []
     request.node.stash[_LOGS_KEY] = started  # the test, or the module for a shared server
     yield CoordApiFactory(tmp_path_factory.mktemp("coord-api"), started)
@@ -287,49 +297,20 @@ def _serving(
         server.stop()
 
 
-@pytest.fixture
-def coord_api_factory(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[CoordApiFactory]:
-    """Starts `coord-api` processes (`.start()`, `.restart()`, `.run_to_exit()`) for one test."""
-    yield from _serving(request, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def module_coord_api_factory(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[CoordApiFactory]:
-    """Like `coord_api_factory`, for servers that the tests of one module share.
-
-    A start costs about a second and a half; tests sharing a server must leave it (or reset
-    it) in a state the next test can start from.
-    """
-    yield from _serving(request, tmp_path_factory)
-
-
-@pytest.fixture
-def coord_api(coord_api_factory: CoordApiFactory) -> CoordApi:
-    """A running `coord-api` with a fresh database, no checkout and the operator token `TOKEN`."""
-    return coord_api_factory.start()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the stderr of every server a failing test used (its own or its module's)."""
-    report = yield
-    if report.failed:
-        servers = [server for node in item.listchain() for server in node.stash.get(_LOGS_KEY, [])]
-        for number, server in enumerate(servers, start=1):
-            title = f"coord-api stderr ({number}, port {server.spec.port})"
-            report.sections.append((title, server.stderr_text()))
-    return report
+def attach_server_logs(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Add the stderr of every server a failing test used (its own or its module's) to `report`."""
+    if not report.failed:
+        return
+    servers = [server for node in item.listchain() for server in node.stash.get(_LOGS_KEY, [])]
+    for number, server in enumerate(servers, start=1):
+        title = f"coord-api stderr ({number}, port {server.spec.port})"
+        report.sections.append((title, server.stderr_text()))
 
 
 # -- git repositories --------------------------------------------------------------------------
 
 GitRepoFactory = Callable[..., Path]
+"""`make(files, *, commit=True) -> Path`: see `git_repo_maker`."""
 
 
 def _git_env(home: Path) -> dict[str, str]:
@@ -351,7 +332,13 @@ def _git_env(home: Path) -> dict[str, str]:
     return env
 
 
-def _git_repo_maker(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
+def git_repo_maker(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
+    """Makes git repositories: `make({"src/a.ts": "text", ...}) -> Path` of the checkout.
+
+    Files given as a mapping get that content; an iterable of paths gets a line naming the path.
+    Everything is committed on branch `main` unless `commit=False` (then only written and added
+    to the index, which `git ls-files` lists all the same). Skips the test without git.
+    """
     git = require_tool("git")
     env = _git_env(tmp_path_factory.mktemp("git-home"))
 
@@ -370,20 +357,3 @@ def _git_repo_maker(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
         return root
 
     return make
-
-
-@pytest.fixture
-def git_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
-    """Makes git repositories: `git_repo({"src/a.ts": "text", ...}) -> Path` of the checkout.
-
-    Files given as a mapping get that content; an iterable of paths gets a line naming the path.
-    Everything is committed on branch `main` unless `commit=False` (then only written and added
-    to the index, which `git ls-files` lists all the same). Skips the test without git.
-    """
-    return _git_repo_maker(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def module_git_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
-    """`git_repo` for repositories that the tests of one module share."""
-    return _git_repo_maker(tmp_path_factory)
