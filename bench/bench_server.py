@@ -104,11 +104,15 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--window", type=float, help="seconds measured per cell")
     parser.add_argument(
-        "--retries", type=int, default=2,
-        help="extra measurements of a cell disturbed by other work on the machine (2)",
+        "--retries", type=int, default=1,
+        help="extra measurements of a cell disturbed by other work on the machine (1)",
     )  # fmt: skip
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/performance.md")
-    return parser.parse_args(argv)
+    # `nox -s bench -- ARGS` hands the same ARGS to every bench script: skip the others' flags.
+    options, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _progress(f"bench_server: ignoring arguments it does not know: {' '.join(unknown)}")
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,15 +140,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _notes(options: argparse.Namespace, plan: Plan) -> list[str]:
     return [
-        f"{options.clients} clients in {options.client_processes} load process(es), one "
-        "keep-alive connection each, closed loop; "
+        f"{options.clients} clients in {_count(options.client_processes, 'load process')}, "
+        "one keep-alive connection each, closed loop; "
         f"{plan.warmup_sec:g} s warm-up, then {plan.window_sec:g} s measured per cell.",
         "ops/s counts operations (a claim+release cycle is one operation of two requests); "
         "p50/p99 are per request.",
         f"A cell during which the server waited for a CPU more than {DISTURBED_PERCENT:g}% of "
-        f"the time was measured again (up to {options.retries} times); the least disturbed "
-        "measurement is shown.",
+        f"the time was measured up to {_count(1 + options.retries, 'time')} in all; the least "
+        "disturbed measurement is shown.",
     ]
+
+
+def _count(number: int, noun: str) -> str:
+    plural = "es" if noun.endswith("s") else "s"
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}{plural}"
 
 
 def _all_rows(loader: Loader, scratch: Path, plan: Plan) -> Iterator[Row]:
@@ -159,18 +168,14 @@ def _all_rows(loader: Loader, scratch: Path, plan: Plan) -> Iterator[Row]:
 def _ceiling_rows(loader: Loader, scratch: Path, plan: Plan) -> Iterator[Row]:
     with canned_server(scratch) as canned:
         for kind in ("canned", "canned_httpx"):
-            _progress(f"measuring {kind}")
-            yield Row(
-                kind, None, None, loader.measure(_workload(kind, canned, "", plan, 0), canned)
-            )
+            yield _reference_row(loader, kind, canned, plan)
     with ceiling_app(scratch) as ceiling:
-        _progress("measuring the ceiling app")
-        yield Row(
-            "ceiling",
-            None,
-            None,
-            loader.measure(_workload("ceiling", ceiling, "", plan, 0), ceiling),
-        )
+        yield _reference_row(loader, "ceiling", ceiling, plan)
+
+
+def _reference_row(loader: Loader, kind: Kind, server: Running, plan: Plan) -> Row:
+    _progress(f"measuring {kind}")
+    return Row(kind, None, None, loader.measure(_workload(kind, server, "", plan, 0), server))
 
 
 def _service_rows(
@@ -178,8 +183,8 @@ def _service_rows(
 ) -> Iterator[Row]:
     token = secrets.token_urlsafe(24)
     with coord_api(scratch, token, repo) as server:
-        client = CoordClient(ClientConfig(f"http://127.0.0.1:{server.port}", token))
-        with client:
+        config = ClientConfig(f"http://127.0.0.1:{server.port}", token)
+        with CoordClient(config) as client:
             _progress(f"coord-api, {files:,} files: preloading {level:,} claims")
             _preload(client, level, files)
             _warm(client)
@@ -222,7 +227,7 @@ def _claim(client: CoordClient, engineer: str, patterns: list[str]) -> list[str]
     specs = [ClaimSpec(pattern=pattern) for pattern in patterns]
     answer = client.create_claims(CreateClaimsRequest(engineer=engineer, repo=REPO, claims=specs))
     if answer.conflicts or len(answer.claim_ids) != len(patterns):
-        raise RuntimeError(f"preloading claims of {engineer} was refused: {answer.conflicts[:3]}")
+        raise RuntimeError(f"claims of {engineer} were refused: {answer.conflicts[:3]}")
     return answer.claim_ids
 
 

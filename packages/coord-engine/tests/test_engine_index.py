@@ -157,3 +157,44 @@ def test_claims_in_unrelated_directories_are_not_candidates(count: int) -> None:
     index = _index({f"c{n}": f"pkg{n}/mod/file{n}.ts" for n in range(count)})
     index.add("mine", "app/main.ts")
     assert index.candidates("app/main.ts") == {"mine"}
+
+
+_LITERALS = ["a", "ab", "abc", "abd", "b"]
+_GLOBS = ["a*", "ab*", "abc?", "a[bc]", "ab[!c]d", "[!a]b", "*", "**"]
+
+
+@st.composite
+def _headed_patterns(draw: st.DrawFn) -> str:
+    """Literal directories, then a glob segment that may start with literal text, then more."""
+    lead = draw(st.lists(st.sampled_from(_LITERALS), min_size=1, max_size=2))
+    tail = draw(st.lists(st.sampled_from(["a", "x.ts", "*"]), max_size=1))
+    return normalize_pattern("/".join([*lead, draw(st.sampled_from(_GLOBS)), *tail]))
+
+
+# Queries are mostly paths: they walk past the levels where claims are filed by their text.
+_queries = st.one_of(
+    _headed_patterns(), st.lists(st.sampled_from(_LITERALS), min_size=1, max_size=4).map("/".join)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_headed_patterns(), max_size=12), _queries)
+def test_claims_filed_by_the_text_their_glob_starts_with_are_found_when_they_overlap(
+    held: list[str], query: str
+) -> None:
+    index = _index({f"c{n}": pattern for n, pattern in enumerate(held)})
+    found = index.candidates(query)
+    assert {f"c{n}" for n, pattern in enumerate(held) if overlaps(pattern, query)} <= found
+    for claim_id in list(found):
+        index.remove(claim_id)
+    assert not index.candidates(query) & found
+
+
+def test_a_glob_starting_with_other_text_is_not_a_candidate() -> None:
+    index = _index({"wip": "src/wip_*.py", "w": "src/w*", "any": "src/*.py", "dir": "src"})
+    assert index.candidates("src/main.py") == {"any", "dir"}
+    assert index.candidates("src/wip_1.py") == {"wip", "w", "any", "dir"}
+    assert index.candidates("src/*.py") == {"wip", "w", "any", "dir"}
+    index.remove("wip")
+    index.remove("w")
+    assert index.candidates("src/wip_1.py") == {"any", "dir"}

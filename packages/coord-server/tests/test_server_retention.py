@@ -46,6 +46,12 @@ def counts(ctx: AppContext) -> dict[str, int]:
     return counted
 
 
+def _rows(ctx: AppContext, name: str) -> int:
+    table = schema.metadata.tables[name]
+    with ctx.store.engine.connect() as connection:
+        return int(connection.execute(sa.select(sa.func.count()).select_from(table)).one()[0])
+
+
 def outbox_states(ctx: AppContext) -> list[str]:
     return sorted(row["state"] for row in ctx.store.outbox_tail(100))
 
@@ -79,14 +85,17 @@ async def test_old_rows_go_and_what_is_in_use_or_analysed_stays(
     before = counts(ctx)
     assert all(before.values()), before
     clock.advance(days=10)
+    assert _rows(ctx, "inbox_notices") > 0
     purged = await ctx.retention.purge(clock())
     after = counts(ctx)
+    inbox_count = _rows(ctx, "inbox_notices")
     assert purged["queue_entries"] == 1 and after["queue_entries"] == 0
     assert purged["webhook_outbox"] == 1 and "delivered" not in outbox_states(ctx)
     assert after["webhook_outbox"] == before["webhook_outbox"] - 1, "undelivered rows stay"
     # The hotspot and auto-resolution windows read these: kept past a 5-day retention.
     assert after["events"] == before["events"]
     assert after["blocked_attempts"] == before["blocked_attempts"]
+    assert inbox_count == 0, "the refused attempt's inbox notice is older than retention"
     clock.advance(days=30)
     await ctx.retention.purge(clock())
     assert counts(ctx)["blocked_attempts"] == 0

@@ -224,7 +224,10 @@ def _canonical(raw: ClaimItem) -> ClaimItem:
             )
         symbols = normalize_symbols(raw.symbols)
     narrowable = raw.type is ClaimType.FILE and raw.narrowable is not False
-    return ClaimItem(raw.type, _normalized_pattern(raw.pattern), symbols, narrowable)
+    pattern = _normalized_pattern(raw.pattern)
+    if pattern == raw.pattern and symbols == raw.symbols and narrowable is raw.narrowable:
+        return raw  # already canonical: the server canonicalises a request before deciding it
+    return ClaimItem(raw.type, pattern, symbols, narrowable)
 
 
 def _adversaries(

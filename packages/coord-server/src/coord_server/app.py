@@ -66,6 +66,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
             async with _background(ctx):
                 yield
         finally:
+            ctx.store.close()
             engine.dispose()
             if lock is not None:
                 lock.release()
@@ -87,10 +88,11 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
 
 
 def _routes() -> list[Route]:
+    # Starlette tries routes in order: the ones agents call all the time go first.
     return [
-        *meta.routes(),
         *claims.routes(),
         *conflicts.routes(),
+        *meta.routes(),
         *sessions.routes(),
         *queue.routes(),
         *events.routes(),
@@ -116,9 +118,7 @@ def _load(ctx: AppContext) -> None:
     ctx.ownership.load()
     ctx.requests.load()
     ctx.metrics.bind_gauges(lambda: len(ctx.claims.state), lambda: len(ctx.desk.waiters))
-    ctx.claims.release_counter = lambda reason, count: ctx.metrics.releases.labels(reason).inc(
-        count
-    )
+    ctx.claims.release_counter = ctx.metrics.count_releases
 
 
 @contextlib.asynccontextmanager

@@ -37,16 +37,34 @@ class Metrics:
             "coord_http_request_duration_seconds", "Time to answer, by route.",
             ["route"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        # Looking a labelled child up costs more than counting in it: keep the ones in use.
+        self._counted: dict[tuple[str, str, int], Counter] = {}
+        self._timed: dict[str, Histogram] = {}
+        self._released: dict[str, Counter] = {}
 
     def bind_gauges(self, active: Callable[[], int], queued: Callable[[], int]) -> None:
         """Read the live gauges from the service when scraped."""
         self.active_claims.set_function(lambda: float(active()))
         self.queue_depth.set_function(lambda: float(queued()))
 
+    def count_releases(self, reason: str, count: int) -> None:
+        """Count claims released or expired for `reason`."""
+        released = self._released.get(reason)
+        if released is None:
+            released = self._released[reason] = self.releases.labels(reason)
+        released.inc(count)
+
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        key = (route, method, status)
+        counted = self._counted.get(key)
+        if counted is None:
+            counted = self._counted[key] = self.requests.labels(route, method, str(status))
+        timed = self._timed.get(route)
+        if timed is None:
+            timed = self._timed[route] = self.latency.labels(route)
+        counted.inc()
+        timed.observe(seconds)
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

@@ -31,7 +31,7 @@ BATCH_ROWS = 2000
 REPORT_WINDOW_DAYS = 30
 """Default window of `GET /metrics/hotspots` and `GET /metrics/auto-resolutions`."""
 
-ANALYSED = frozenset({"events", "blocked_attempts"})
+ANALYSED = frozenset({"events", "blocked_attempts", "shared_contention"})
 """Tables the hotspot and auto-resolution windows read."""
 
 

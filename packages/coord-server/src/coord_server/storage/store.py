@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,15 +16,20 @@ from sqlalchemy import (
     Engine,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     insert,
+    literal_column,
     select,
     text,
     update,
 )
+from sqlalchemy.sql.expression import UpdateBase
 
 from coord_server.storage import schema
+from coord_server.storage._prepared import Prepared, PreparedStatements
+from coord_server.storage._writer import WriteConnection
 from coord_server.storage.schema import NO_REPO
 
 Row = Mapping[str, Any]
@@ -47,34 +53,56 @@ def repo_key(repo: str | None) -> str:
 
 
 class Transaction:
-    """Writes made on one connection and committed together, or not at all."""
+    """Writes made on one connection and committed together, or not at all.
 
-    def __init__(self, connection: Connection, hooks: CommitHooks | None = None) -> None:
+    The writes every claim, release and refusal makes run as prepared statements (see
+    `_prepared`); the rarer ones are built by SQLAlchemy on each call.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        hooks: CommitHooks | None = None,
+        statements: PreparedStatements | None = None,
+    ) -> None:
         self._connection = connection
         self._hooks = hooks or CommitHooks()
+        self._statements = statements or PreparedStatements(connection.dialect)
         self.events: list[Row] = []
         """Event rows inserted so far, with their ids: announced once the transaction commits."""
+
+    def _prepared(
+        self, key: str, build: Callable[[], UpdateBase], names: Sequence[str]
+    ) -> Prepared:
+        return self._statements.get((key, *names), build, names)
+
+    def _insert(self, table: Table, rows: Sequence[Row]) -> Prepared:
+        """The insert of rows shaped like `rows[0]` (every row of one call has the same keys)."""
+        return self._prepared(f"insert {table.name}", lambda: insert(table), tuple(rows[0]))
 
     def insert_claims(self, rows: Sequence[Row]) -> None:
         """Insert granted claim rows."""
         if rows:
-            self._connection.execute(insert(schema.claims), list(rows))
+            self._insert(schema.claims, rows).run_many(self._connection, rows)
 
     def set_fence(self, repo: str, last_fence: int, *, existed: bool) -> None:
         """Record the newest fence of a repo bucket."""
         if existed:
-            statement = update(schema.fences).where(schema.fences.c.repo == repo)
-            self._connection.execute(statement.values(last_fence=last_fence))
+            update_fence = self._prepared("set_fence", _fence_update, ("b_repo", "last_fence"))
+            update_fence.run(self._connection, {"b_repo": repo, "last_fence": last_fence})
         else:
-            self._connection.execute(insert(schema.fences).values(repo=repo, last_fence=last_fence))
+            row = {"repo": repo, "last_fence": last_fence}
+            self._insert(schema.fences, [row]).run(self._connection, row)
 
     def release_claims(self, claim_ids: Sequence[str], at: datetime, reason: str) -> None:
         """Mark active claims released (or expired) at `at`."""
         if not claim_ids:
             return
-        table = schema.claims
-        statement = update(table).where(table.c.id.in_(claim_ids), table.c.released_at.is_(None))
-        self._connection.execute(statement.values(released_at=at, release_reason=reason))
+        names = ("b_id", "released_at", "release_reason")
+        release = self._prepared("release_claims", _release_update, names)
+        rows = [{"b_id": claim_id, "released_at": at, "release_reason": reason}
+                for claim_id in dict.fromkeys(claim_ids)]  # fmt: skip
+        release.run_many(self._connection, rows)
 
     def update_claim(self, claim_id: str, **values: Any) -> None:
         """Change columns of one claim."""
@@ -83,16 +111,12 @@ class Transaction:
 
     def touch_session(self, session_id: str, principal: str | None, at: datetime) -> None:
         """Record activity of a session, creating it on first use."""
-        table = schema.sessions
-        updated = self._connection.execute(
-            update(table).where(table.c.session_id == session_id).values(last_activity=at)
-        )
-        if updated.rowcount == 0:
-            self._connection.execute(
-                insert(table).values(
-                    session_id=session_id, principal=principal, created_at=at, last_activity=at
-                )
-            )
+        names = ("b_session_id", "last_activity")
+        touch = self._prepared("touch_session", _session_update, names)
+        if touch.run(self._connection, {"b_session_id": session_id, "last_activity": at}) == 0:
+            row = {"session_id": session_id, "principal": principal, "created_at": at,
+                   "last_activity": at}  # fmt: skip
+            self._insert(schema.sessions, [row]).run(self._connection, row)
 
     def insert_queue_entry(self, row: Row) -> None:
         """Park a waiting claim request."""
@@ -112,7 +136,7 @@ class Transaction:
     def insert_blocked_attempts(self, rows: Sequence[Row]) -> None:
         """Record refused claim attempts (the hotspot signal)."""
         if rows:
-            self._connection.execute(insert(schema.blocked_attempts), list(rows))
+            self._insert(schema.blocked_attempts, rows).run_many(self._connection, rows)
 
     def insert_events(self, rows: Sequence[Row]) -> None:
         """Append to the durable event log, and to the webhook outbox when one is configured.
@@ -122,9 +146,7 @@ class Transaction:
         """
         if not rows:
             return
-        table = schema.events
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = self._connection.execute(statement, list(rows)).scalars().all()
+        ids = self._insert(schema.events, rows).insert_ids(self._connection, rows)
         stored = [{**row, "id": event_id} for row, event_id in zip(rows, ids, strict=True)]
         self.events.extend(stored)
         if self._hooks.outbox_rows is not None:
@@ -167,19 +189,15 @@ class Transaction:
         self, claim_id: str, kind: str, other_engineer: str, **values: Any
     ) -> bool:
         """Count one more occurrence of a notice; False when there is none to count yet."""
-        table = schema.inbox_notices
-        statement = update(table).where(
-            table.c.claim_id == claim_id,
-            table.c.kind == kind,
-            table.c.other_engineer == other_engineer,
-        )
-        result = self._connection.execute(statement.values(count=table.c.count + 1, **values))
-        return result.rowcount > 0
+        names = tuple(values)
+        bump = self._prepared("bump_inbox_notice", lambda: _notice_bump(names), (*_NOTICE, *names))
+        params = {"b_claim_id": claim_id, "b_kind": kind, "b_other_engineer": other_engineer}
+        return bump.run(self._connection, {**params, **values}) > 0
 
     def insert_inbox_notices(self, rows: Sequence[Row]) -> None:
         """Add holder inbox notices."""
         if rows:
-            self._connection.execute(insert(schema.inbox_notices), list(rows))
+            self._insert(schema.inbox_notices, rows).run_many(self._connection, rows)
 
     def insert_ownership_document(self, text: str, source: str, at: datetime) -> None:
         """Store a new revision of owners.yaml (the newest one is in force)."""
@@ -193,20 +211,46 @@ class Transaction:
 
 
 class Store:
-    """Database access for the service: reads, and `transaction()` for writes."""
+    """Database access for the service: reads, and `transaction()` for writes.
+
+    Writes run on one long-lived connection (they all come from the event loop's thread, one at
+    a time): checking a connection out of the pool for each would cost more than most writes.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.hooks = CommitHooks()
+        self._statements = PreparedStatements(engine.dialect)
+        self._writer = WriteConnection(engine)
+        self._writer_free = threading.Lock()
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One atomic unit of writes; its events are announced after the commit."""
-        with self.engine.begin() as connection:
-            tx = Transaction(connection, self.hooks)
-            yield tx
+        if self._writer_free.acquire(blocking=False):
+            try:
+                tx = Transaction(self._writer.begin(), self.hooks, self._statements)
+                try:
+                    yield tx
+                    self._writer.commit()
+                except BaseException:
+                    self._writer.rollback()  # after which the connection serves the next one
+                    raise
+            finally:
+                self._writer_free.release()
+        else:
+            # Another thread writes right now (or this is a nested call): a pooled connection,
+            # which the database's own locking orders after the other writer.
+            with self.engine.begin() as connection:
+                tx = Transaction(connection, self.hooks, self._statements)
+                yield tx
         if tx.events:
             self._announce(tx.events)
+
+    def close(self) -> None:
+        """Give the write connection back to the pool (before the engine is disposed)."""
+        with self._writer_free:
+            self._writer.close()
 
     def _announce(self, events: list[Row]) -> None:
         for listener in self.hooks.after_commit:
@@ -462,10 +506,63 @@ class Store:
         return self._rows(select(table).where(*conditions).order_by(table.c.id))
 
 
+_NOTICE = ("b_claim_id", "b_kind", "b_other_engineer")
+"""Parameters naming one inbox notice, in `_notice_bump`."""
+
+
+def _fence_update() -> UpdateBase:
+    table = schema.fences
+    return (
+        update(table)
+        .where(table.c.repo == bindparam("b_repo"))
+        .values(last_fence=bindparam("last_fence"))
+    )
+
+
+def _release_update() -> UpdateBase:
+    table = schema.claims
+    # One id per execution (executemany) rather than `IN (...)`: one statement for any count.
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.released_at.is_(None))
+        .values(released_at=bindparam("released_at"), release_reason=bindparam("release_reason"))
+    )
+
+
+def _session_update() -> UpdateBase:
+    table = schema.sessions
+    return (
+        update(table)
+        .where(table.c.session_id == bindparam("b_session_id"))
+        .values(last_activity=bindparam("last_activity"))
+    )
+
+
+def _notice_bump(names: Sequence[str]) -> UpdateBase:
+    table = schema.inbox_notices
+    return (
+        update(table)
+        .where(
+            table.c.claim_id == bindparam("b_claim_id"),
+            table.c.kind == bindparam("b_kind"),
+            table.c.other_engineer == bindparam("b_other_engineer"),
+        )
+        .values({"count": table.c.count + literal_column("1"), **{n: bindparam(n) for n in names}})
+    )
+
+
 WAITING_DELIVERY = ("pending", "failed")
 """Outbox states that still expect an attempt."""
 
-RETAINED = ("events", "blocked_attempts", "webhook_outbox", "queue_entries")
+RETAINED = (
+    "events",
+    "blocked_attempts",
+    "webhook_outbox",
+    "queue_entries",
+    "request_events",
+    "inbox_notices",
+    "shared_contention",
+)
 """Tables whose old rows the retention task purges."""
 
 
@@ -488,4 +585,7 @@ def _retained(kind: str, before: datetime) -> tuple[Table, Any, ColumnElement[bo
         queue = schema.queue_entries
         ended = and_(queue.c.state != "waiting", queue.c.finished_at < before)
         return queue, queue.c.queue_id, ended
+    if kind in {"request_events", "inbox_notices", "shared_contention"}:
+        timeline: Table = getattr(schema, kind)
+        return timeline, timeline.c.id, timeline.c.at < before
     raise ValueError(f"no retention rule for table {kind!r}; known: {', '.join(RETAINED)}")

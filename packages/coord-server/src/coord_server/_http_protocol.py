@@ -1,0 +1,82 @@
+"""The HTTP protocol coord is served with: uvicorn's httptools protocol, one write per answer.
+
+uvicorn writes a response's status line and headers as soon as the app starts the response, and
+the body in a second write, each straight to the socket. Here what a connection is given during
+one turn of the event loop is sent as one write at the end of that turn: an answer goes out in
+one TCP segment, a moment later, after the request that produced it has finished its work. Under
+the benchmark's claim+release load this takes about a sixth off the server's CPU time per
+request. The bytes on the wire are the same; only the segments carrying them change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+HELD_BYTES_LIMIT = 64 * 1024
+"""Held bytes that are sent at once instead: a large or streamed body must reach the transport,
+whose buffer limits drive uvicorn's flow control."""
+
+
+class _TurnWrites:
+    """A transport that sends what is written during one loop turn as one write at its end."""
+
+    __slots__ = ("_flush_handle", "_held", "_held_bytes", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+        self._flush_handle: asyncio.Handle | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send `data` at the end of this turn of the loop, with whatever else comes by then."""
+        self._held.append(bytes(data))
+        self._held_bytes += len(data)
+        if self._held_bytes >= HELD_BYTES_LIMIT:
+            self.flush()
+        elif self._flush_handle is None:
+            self._flush_handle = self._loop.call_soon(self.flush)
+
+    def writelines(self, chunks: Any) -> None:
+        """Send the chunks as one write."""
+        self.write(b"".join(chunks))
+
+    def flush(self) -> None:
+        """Send what is held now."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if not self._held:
+            return
+        data = self._held[0] if len(self._held) == 1 else b"".join(self._held)
+        self._held.clear()
+        self._held_bytes = 0
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def write_eof(self) -> None:
+        """Send what is held, then end the sending side."""
+        self.flush()
+        self._transport.write_eof()
+
+    def close(self) -> None:
+        """Send what is held, then close."""
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # Everything else (reading, flow control, extra info, abort) is the real transport's.
+        return getattr(self._transport, name)
+
+
+class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, writing each answer to the socket in one piece."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Serve the connection through a transport that joins the writes of a loop turn."""
+        held: Any = _TurnWrites(transport, self.loop)
+        super().connection_made(held)
