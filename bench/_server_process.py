@@ -114,7 +114,7 @@ def _serving(
             _wait_ready(process, port, log_path)
             yield Running(port, process)
         finally:
-            _stop(process)
+            stop_process(process)
     if "Traceback" in log_path.read_text(errors="replace"):
         print(f"{command[0]} logged an error:\n{_tail(log_path)}", file=sys.stderr)
 
@@ -136,7 +136,8 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, log_path: Path) -> 
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate `process`, killing it when it does not stop in time."""
     if process.poll() is not None:
         return
     process.terminate()

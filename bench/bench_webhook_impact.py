@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 from _server_load import Workload, run_share
-from _server_process import free_port
+from _server_process import free_port, stop_process
 from _server_repo import make_repo
 from _server_stats import Measurement, combine
 
@@ -148,7 +148,7 @@ def coord_api(
             _wait_ready(process, port, log_path)
             yield port
         finally:
-            _stop(process)
+            stop_process(process)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
@@ -161,17 +161,6 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, log_path: Path) -> 
                 return
         time.sleep(0.05)
     raise RuntimeError(f"coord-api not ready in {READY_TIMEOUT_SEC:g} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(STOP_TIMEOUT_SEC)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def measure(pool: ProcessPoolExecutor, port: int, token: str, plan: Plan) -> Measurement:
