@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from coord_mcp.config import DEFAULT_API_URL, is_placeholder, resolve_config
-from coord_mcp.local_env import find_local_env, parse_local_env
 from coord_mcp.stdio import hints_for
+from coord_protocol.local_env import find_local_env, parse_local_env
 
 TEMPLATE_ENV = {
     "COORD_API_URL": "http://127.0.0.1:8080",

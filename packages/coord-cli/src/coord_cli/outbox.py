@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
 import typer
+from pydantic import BaseModel
 
 from coord_cli._output import emit_json, say, table
 from coord_cli._time import relative
 from coord_cli.errors import CliError, ExitCode
 from coord_cli.target import Target, current_target, service
+from coord_protocol.client import CoordClient
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.outbox import (
     OutboxDelivery,
@@ -33,7 +35,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-AnswerT = TypeVar("AnswerT")
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
 PurgeState = Literal["delivered", "exhausted"]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
@@ -41,13 +43,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JS
 @app.command("stats")
 def stats(json_output: JsonOption = False) -> None:
     """Deliveries of the last 24 hours per event type and state."""
-    target = current_target()
-    with service(target) as client:
-        answer = _supported(target, "GET /admin/outbox/stats", client.outbox_stats)
-    if json_output:
-        emit_json(answer.model_dump(mode="json"))
-        return
-    _show_stats(answer)
+    answer = _ask("GET /admin/outbox/stats", lambda client: client.outbox_stats(), json_output)
+    if answer is not None:
+        _show_stats(answer)
 
 
 @app.command("tail")
@@ -65,13 +63,10 @@ def tail(
 ) -> None:
     """The newest deliveries, newest first."""
     chosen = _state(state)
-    target = current_target()
-    with service(target) as client:
-        answer = _supported(
-            target, "GET /admin/outbox/tail", lambda: client.outbox_tail(limit, chosen)
-        )
-    if json_output:
-        emit_json(answer.model_dump(mode="json"))
+    answer = _ask(
+        "GET /admin/outbox/tail", lambda client: client.outbox_tail(limit, chosen), json_output
+    )
+    if answer is None:
         return
     if not answer.deliveries:
         say("No deliveries.")
@@ -95,15 +90,11 @@ def retry(
         delivery_ids=delivery_ids or None,
         states=["exhausted"] if exhausted_only else ["failed", "exhausted"],
     )
-    target = current_target()
-    with service(target) as client:
-        answer = _supported(
-            target, "POST /admin/outbox/retry", lambda: client.outbox_retry(request)
-        )
-    if json_output:
-        emit_json(answer.model_dump(mode="json"))
-        return
-    say(f"Re-armed {answer.rearmed} deliver{'y' if answer.rearmed == 1 else 'ies'}.")
+    answer = _ask(
+        "POST /admin/outbox/retry", lambda client: client.outbox_retry(request), json_output
+    )
+    if answer is not None:
+        say(f"Re-armed {answer.rearmed} deliver{'y' if answer.rearmed == 1 else 'ies'}.")
 
 
 @app.command("purge")
@@ -130,15 +121,22 @@ def purge(
             abort=True,
         )
     request = OutboxPurgeRequest(older_than_days=older_than_days, states=states)
+    answer = _ask(
+        "POST /admin/outbox/purge", lambda client: client.outbox_purge(request), json_output
+    )
+    if answer is not None:
+        say(f"Deleted {answer.purged} deliver{'y' if answer.purged == 1 else 'ies'}.")
+
+
+def _ask(route: str, call: Callable[[CoordClient], AnswerT], json_output: bool) -> AnswerT | None:
+    """Call `route` on the configured service; with --json print the answer and return None."""
     target = current_target()
     with service(target) as client:
-        answer = _supported(
-            target, "POST /admin/outbox/purge", lambda: client.outbox_purge(request)
-        )
+        answer = _supported(target, route, lambda: call(client))
     if json_output:
         emit_json(answer.model_dump(mode="json"))
-        return
-    say(f"Deleted {answer.purged} deliver{'y' if answer.purged == 1 else 'ies'}.")
+        return None
+    return answer
 
 
 def _supported(target: Target, route: str, call: Callable[[], AnswerT]) -> AnswerT:

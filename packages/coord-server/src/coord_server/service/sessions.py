@@ -77,9 +77,3 @@ class SessionActivity:
     def next_idle_deadline(self) -> datetime | None:
         """The earliest instant a session may go idle."""
         return self._idle_heap[0][0] if self._idle_heap else None
-
-    def idle_expiry(self, session_id: str | None) -> datetime | None:
-        """When a session's claims idle-expire if it stays silent, or None."""
-        if not self.enabled or session_id is None or session_id not in self.last_seen:
-            return None
-        return self.last_seen[session_id] + self.idle_timeout

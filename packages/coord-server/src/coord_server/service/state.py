@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from coord_engine.claims import ActiveClaim
 from coord_engine.index import RepoIndexes
 from coord_server.service.records import ClaimRecord
-from coord_server.storage.store import repo_key
 
 
 class ActiveState:
@@ -64,7 +63,3 @@ class ActiveState:
     def repos(self) -> set[str | None]:
         """Repo buckets that hold at least one active claim."""
         return {record.repo for record in self.claims.values()}
-
-    def next_fence(self, repo: str | None) -> int:
-        """The fence the next grant in `repo` would get (not reserved)."""
-        return self.fences.get(repo_key(repo), 0) + 1
