@@ -13,6 +13,7 @@ class ErrorCode(StrEnum):
 
     BAD_REQUEST = "bad_request"
     INVALID_PATTERN = "invalid_pattern"
+    PATTERN_TOO_COMPLEX = "pattern_too_complex"
     INVALID_SYMBOL = "invalid_symbol"
     INVALID_REPO = "invalid_repo"
     INVALID_SESSION = "invalid_session"
@@ -39,6 +40,7 @@ class ErrorCode(StrEnum):
 HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.INVALID_PATTERN: 400,
+    ErrorCode.PATTERN_TOO_COMPLEX: 400,
     ErrorCode.INVALID_SYMBOL: 400,
     ErrorCode.INVALID_REPO: 400,
     ErrorCode.INVALID_SESSION: 400,
