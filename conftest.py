@@ -5,7 +5,8 @@ fresh SQLite database and the operator token `coord_e2e.TOKEN`; `coord_api_facto
 (a checkout, other settings, restarts on the same database) and runs ones that are expected to
 refuse to start; `module_coord_api_factory` starts servers that the tests of one module share.
 `git_repo` builds temporary git repositories with committed files; `module_git_repo` builds
-ones a module shares. The helpers behind them, and the types to annotate them with, are in
+ones a module shares. `postgres_url` is a fresh PostgreSQL database for one test (see
+`tests/support/coord_pg.py`). The helpers behind them, and the types to annotate them with, are in
 `tests/support/coord_e2e.py`, importable by name from any test module.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 
 import pytest
+from coord_pg import PostgresDatabases
 from coord_e2e import (
     CoordApi,
     CoordApiFactory,
@@ -63,6 +65,21 @@ def git_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
 def module_git_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepoFactory:
     """`git_repo` for repositories that the tests of one module share."""
     return git_repo_maker(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """The test run's PostgreSQL databases (see `coord_pg`)."""
+    databases = PostgresDatabases()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: PostgresDatabases) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test (skips without a server)."""
+    with postgres_databases.fresh() as url:
+        yield url
 
 
 @pytest.hookimpl(wrapper=True)

@@ -21,12 +21,23 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database under the app: each in-process test runs on SQLite and on PostgreSQL."""
+    return str(request.param)
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+def make_settings(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> Callable[..., Settings]:
+    database_url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "auth_token": TOKEN,
             "database_path": tmp_path / "coord.db",
+            "database_url": database_url,
             "queue_age_boost_seconds": 0,
         }
         values.update(overrides)

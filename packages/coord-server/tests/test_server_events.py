@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from server_support import AUTH, claim_body
+from server_support import AUTH, claim_body, eventually
 from starlette.applications import Starlette
 
 from coord_server.app import create_app
@@ -198,14 +198,13 @@ async def test_a_subscriber_that_falls_behind_catches_up_from_the_log(
     client: httpx.AsyncClient,
 ) -> None:
     ctx: AppContext = client._transport.app.state.coord  # type: ignore[attr-defined]
-    broadcaster = Broadcaster(backlog_limit=2)
-    ctx.store.hooks.after_commit.append(broadcaster.publish)
-    with broadcaster.subscribe() as subscription:
-        start = ctx.store.last_event_id()
-        events = follow(ctx.store, subscription, EventFilter(), start, heartbeat_sec=WAIT_SEC)
+    ctx.live.backlog_limit = 2
+    ctx.live.heartbeat_sec = WAIT_SEC
+    with ctx.live.subscribe() as subscription:
+        events = follow(ctx.store, ctx.live, subscription, EventFilter(), ctx.live.horizon)
         for number in range(5):
             await client.post("/claims", json=claim_body("alex", f"src/{number}.ts"))
-        assert subscription.overflowed
+        await eventually(lambda: subscription.overflowed)
         received = [await asyncio.wait_for(anext(events), WAIT_SEC) for _ in range(5)]
         await client.post("/claims", json=claim_body("alex", "src/5.ts"))
         received.append(await asyncio.wait_for(anext(events), WAIT_SEC))
@@ -216,9 +215,10 @@ async def test_a_subscriber_that_falls_behind_catches_up_from_the_log(
 
 async def test_closing_the_broadcaster_ends_every_stream(client: httpx.AsyncClient) -> None:
     ctx: AppContext = client._transport.app.state.coord  # type: ignore[attr-defined]
-    broadcaster = Broadcaster()
+    broadcaster = Broadcaster(max_streams=10)
+    broadcaster.heartbeat_sec = WAIT_SEC
     with broadcaster.subscribe() as subscription:
-        events = follow(ctx.store, subscription, EventFilter(), 0, heartbeat_sec=WAIT_SEC)
+        events = follow(ctx.store, broadcaster, subscription, EventFilter(), 0)
         waiting = asyncio.ensure_future(anext(events))
         broadcaster.close()
         with pytest.raises(StopAsyncIteration):

@@ -52,13 +52,12 @@ async def promote(client: httpx.AsyncClient, pattern: str, **extra: Any) -> http
     return await client.post("/metrics/hotspots/promote", json=body)
 
 
-def events_of(ctx: AppContext, event_type: str) -> list[dict[str, Any]]:
+async def events_of(ctx: AppContext, event_type: str) -> list[dict[str, Any]]:
     table = schema.events
-    with ctx.store.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(table.c.detail).where(table.c.event_type == event_type).order_by(table.c.id)
-        )
-        return [dict(row[0]) for row in rows]
+    rows = await ctx.store.db.read(
+        sa.select(table.c.detail).where(table.c.event_type == event_type).order_by(table.c.id)
+    )
+    return [dict(row["detail"]) for row in rows]
 
 
 # -- hotspot reports -----------------------------------------------------------------------
@@ -114,7 +113,7 @@ async def test_promote_is_idempotent_and_keeps_every_comment(
     assert config.shared_entry("package.json") is not None
     assert config.shared_entry("package.json").permanent  # type: ignore[union-attr]
     assert "lockfile churn" in text
-    assert len(events_of(client._transport.app.state.coord, "auto-promote")) == 1  # type: ignore[attr-defined]
+    assert len(await events_of(client._transport.app.state.coord, "auto-promote")) == 1  # type: ignore[attr-defined]
 
 
 async def test_promote_refuses_a_pattern_with_a_line_break(client: httpx.AsyncClient) -> None:
@@ -178,7 +177,7 @@ async def test_auto_promote_at_the_threshold(started: Callable[..., Any], clock:
         assert '- "src/router.ts"  # auto-promoted=2026-11-24' in text
         assert "src/ui" not in text, "globs are never promoted automatically"
         assert await claim(client, "lee", "src/router.ts") == 200
-        (event,) = events_of(ctx, "auto-promote")
+        (event,) = await events_of(ctx, "auto-promote")
         assert event["pattern"] == "src/router.ts" and event["trigger"] == "threshold"
         assert event["attempts"] == 3
 
@@ -200,7 +199,7 @@ async def test_subtree_collapse_across_separate_requests(started: Callable[..., 
         assert config.shared_files[0].auto_promoted is not None
         assert text.count("tests/") == 1
         assert await claim(client, "lee", "tests/d.py") == 200, "the whole tree is shared now"
-        subtree = [e for e in events_of(ctx, "auto-promote") if e["trigger"] == "subtree"]
+        subtree = [e for e in await events_of(ctx, "auto-promote") if e["trigger"] == "subtree"]
         assert subtree == [
             {
                 "pattern": "tests/**",
@@ -229,14 +228,14 @@ async def test_demote_removes_quiet_entries_but_never_pinned_or_manual_ones(
         await client.post("/config/ownership", content=PROMOTED)
         for engineer in ["alex", "sam", "kim"]:  # two grants meet other holders: contention
             assert await claim(client, engineer, "src/busy.ts") == 200
-        assert ctx.hotspots.demote_sweep() == ["src/quiet.ts"], "promoted 23 days ago, quiet"
+        assert await ctx.hotspots.demote_sweep() == ["src/quiet.ts"], "promoted 23 days ago, quiet"
         config = parse_owners(await owners_text(client))
         assert config.shared_patterns() == ("src/pinned.ts", "src/manual.ts", "src/busy.ts")
         assert "# auto-promoted=2026-11-01 coord-managed=permanent" in await owners_text(client)
-        (event,) = events_of(ctx, "auto-demote")
+        (event,) = await events_of(ctx, "auto-demote")
         assert event["pattern"] == "src/quiet.ts" and event["auto_promoted"] == "2026-11-01"
         clock.advance(days=22)
-        assert ctx.hotspots.demote_sweep() == ["src/busy.ts"], "quiet for a whole window now"
+        assert await ctx.hotspots.demote_sweep() == ["src/busy.ts"], "quiet for a whole window now"
         assert parse_owners(await owners_text(client)).shared_patterns() == (
             "src/pinned.ts",
             "src/manual.ts",
@@ -249,7 +248,7 @@ async def test_demote_is_off_without_a_threshold(
     async with started() as (client, ctx):
         await client.post("/config/ownership", content=PROMOTED)
         clock.advance(days=60)
-        assert ctx.hotspots.demote_sweep() == []
+        assert await ctx.hotspots.demote_sweep() == []
 
 
 async def test_a_freshly_promoted_entry_is_kept_for_a_window(
@@ -259,9 +258,9 @@ async def test_a_freshly_promoted_entry_is_kept_for_a_window(
         await claim(client, "alex", "src/hot.ts")
         await claim(client, "sam", "src/hot.ts")
         clock.advance(days=13)
-        assert ctx.hotspots.demote_sweep() == []
+        assert await ctx.hotspots.demote_sweep() == []
         clock.advance(days=9)
-        assert ctx.hotspots.demote_sweep() == ["src/hot.ts"]
+        assert await ctx.hotspots.demote_sweep() == ["src/hot.ts"]
         assert await owners_text(client) == "shared_files:\n"
 
 

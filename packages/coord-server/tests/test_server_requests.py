@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from server_support import FakeClock, claim_body, serve
+from server_support import FakeClock, claim_body, eventually, serve
 
 from coord_server.app import create_app
 from coord_server.context import AppContext
@@ -62,21 +62,15 @@ async def steps(client: httpx.AsyncClient, request_id: str) -> list[str]:
     return [event["event_type"] for event in timeline["events"]]
 
 
-def event_types(ctx: AppContext) -> list[str]:
-    with ctx.store.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(schema.events.c.event_type).order_by(schema.events.c.id)
-        )
-        return [row[0] for row in rows]
+async def event_types(ctx: AppContext) -> list[str]:
+    rows = await ctx.store.db.read(
+        sa.select(schema.events.c.event_type).order_by(schema.events.c.id)
+    )
+    return [row["event_type"] for row in rows]
 
 
-async def settle(ctx: AppContext, predicate: Callable[[], bool]) -> None:
-    """Let other tasks run until `predicate` holds (no wall-clock waiting)."""
-    for _ in range(1000):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the condition never held")
+def pending_requests(ctx: AppContext) -> list[str]:
+    return [request_id for view in ctx.arbiter.views.values() for request_id in view.pending]
 
 
 # -- filing ---------------------------------------------------------------------------------
@@ -91,9 +85,9 @@ async def test_filing_shortens_the_holder_claim_and_is_audited(clocked: Clocked)
     assert filed["holder_session_id"] == "alex-1" and filed["urgency"] == "high"
     assert at(filed["claim_expires_at"]) == clock.now + timedelta(seconds=300)
     assert at((await claim_of(client, claim_id))["expires_at"]) == clock.now + timedelta(minutes=5)
-    assert ctx.claims.next_deadline() == clock.now + timedelta(seconds=300)
+    assert await ctx.expiry.next_deadline() == clock.now + timedelta(seconds=300)
     assert await steps(client, filed["id"]) == ["filed"]
-    assert "request_filed" in event_types(ctx)
+    assert "request_filed" in await event_types(ctx)
     assert (await client.get(f"/requests/{filed['id']}")).json()["id"] == filed["id"]
 
 
@@ -216,10 +210,11 @@ async def test_denied_restores_the_original_expiry_and_a_second_answer_is_409(
     assert denied["decision"] == "denied" and denied["claim_expires_at"] is None
     assert (await claim_of(client, claim_id))["expires_at"] == original
     clock.advance(seconds=300)
-    assert ctx.claims.expire_due(clock.now) == [], "the shortened expiry no longer applies"
+    swept = await ctx.expiry.sweep(clock.now)
+    assert swept.released == [], "the shortened expiry no longer applies"
     again = await respond(client, filed["id"], "approved")
     assert again.status_code == 409 and again.json()["code"] == "already_decided"
-    assert "request_decided" in event_types(ctx)
+    assert "request_decided" in await event_types(ctx)
 
 
 async def test_denial_keeps_the_short_expiry_while_another_request_is_pending(
@@ -359,9 +354,14 @@ async def test_filer_long_polls_for_the_decision(client: httpx.AsyncClient) -> N
     body = {"claim_id": claim_id, "requester": "sam", "reason": "r", "wait_seconds": 60}
     waiting = asyncio.create_task(client.post("/requests", json=body))
     ctx: AppContext = client._transport.app.state.coord  # type: ignore[attr-defined]
-    await settle(ctx, lambda: bool(ctx.requests.pending))
-    (request_id,) = ctx.requests.pending
-    await respond(client, request_id, "approved")
+
+    async def filed() -> bool:
+        return bool((await client.get("/requests", params={"state": "pending"})).json()["count"])
+
+    await eventually(filed)
+    (request_id,) = pending_requests(ctx)
+    decided = await respond(client, request_id, "approved")
+    assert decided.status_code == 200, decided.text
     answer = await asyncio.wait_for(waiting, WAIT_SEC)
     assert answer.status_code == 201
     assert answer.json()["decision"] == "approved" and answer.json()["granted_claim_ids"]
@@ -374,9 +374,9 @@ async def test_expiry_ends_the_request_on_time_and_a_late_answer_is_recorded(
     claim_id = await hold(client, "alex", "src/a.ts", ttl_hours=2)
     filed = await ask(client, claim_id)
     poll = asyncio.create_task(client.get(f"/requests/{filed['id']}", params={"wait_seconds": 60}))
-    await settle(ctx, lambda: filed["id"] in ctx.requests._decided)
+    await eventually(lambda: ctx.requests.polls.waiting == 1)
     clock.advance(seconds=300)
-    assert ctx.claims.expire_due(clock.now) == [claim_id]
+    assert (await ctx.expiry.sweep(clock.now)).released == [claim_id]
     ended = (await asyncio.wait_for(poll, WAIT_SEC)).json()
     assert ended["state"] == "expired" and ended["decided_at"] is not None
     late = await respond(client, filed["id"], "denied")
@@ -424,21 +424,6 @@ async def test_pending_requests_survive_a_restart(
     async with serve(create_app(settings, clock)) as client:
         decided = await respond(client, filed["id"], "denied")
         assert decided.status_code == 200 and decided.json()["decision"] == "denied"
-
-
-async def test_a_request_whose_claim_went_away_while_down_ends_at_start(
-    make_settings: Callable[..., Settings], clock: FakeClock
-) -> None:
-    settings = make_settings(disable_background_cleanup=True)
-    app = create_app(settings, clock)
-    async with serve(app) as client:
-        claim_id = await hold(client, "alex", "src/a.ts")
-        filed = await ask(client, claim_id)
-        ctx: AppContext = app.state.coord
-        ctx.claims.release_listeners.clear()  # as if the process died right after the release
-        await client.delete(f"/claims/{claim_id}")
-    async with serve(create_app(settings, clock)) as client:
-        assert (await client.get(f"/requests/{filed['id']}")).json()["state"] == "resolved"
 
 
 # -- listings ------------------------------------------------------------------------------

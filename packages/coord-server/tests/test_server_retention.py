@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 import sqlalchemy as sa
-from server_support import FakeClock, claim_body, serve
+from server_support import FakeClock, claim_body, eventually, serve
 
 from coord_server.app import create_app
 from coord_server.context import AppContext
@@ -30,30 +30,22 @@ async def aged(
     """An app keeping 5 days, whose transactions write outbox rows (no deliverer runs)."""
     app = create_app(make_settings(retention_days=5, disable_background_cleanup=True), clock)
     ctx: AppContext = app.state.coord
-    Outbox(frozenset()).install(ctx.store)
+    ctx.store.events.outbox_rows = Outbox(frozenset()).rows_for
     async with serve(app) as http:
         yield http, ctx, clock
 
 
-def counts(ctx: AppContext) -> dict[str, int]:
-    counted: dict[str, int] = {}
-    with ctx.store.engine.connect() as connection:
-        for name in TABLES:
-            table = schema.metadata.tables[name]
-            counted[name] = connection.execute(sa.select(sa.func.count()).select_from(table)).one()[
-                0
-            ]
-    return counted
+async def counts(ctx: AppContext) -> dict[str, int]:
+    return {name: await _rows(ctx, name) for name in TABLES}
 
 
-def _rows(ctx: AppContext, name: str) -> int:
+async def _rows(ctx: AppContext, name: str) -> int:
     table = schema.metadata.tables[name]
-    with ctx.store.engine.connect() as connection:
-        return int(connection.execute(sa.select(sa.func.count()).select_from(table)).one()[0])
+    return int(await ctx.store.db.scalar(sa.select(sa.func.count()).select_from(table)))
 
 
-def outbox_states(ctx: AppContext) -> list[str]:
-    return sorted(row["state"] for row in ctx.store.outbox_tail(100))
+async def outbox_states(ctx: AppContext) -> list[str]:
+    return sorted(row["state"] for row in await ctx.store.outbox.tail(100))
 
 
 async def make_history(client: httpx.AsyncClient, ctx: AppContext) -> None:
@@ -64,17 +56,17 @@ async def make_history(client: httpx.AsyncClient, ctx: AppContext) -> None:
     waiting = asyncio.create_task(
         client.post("/claims", json=claim_body("sam", "src/a.ts", wait_seconds=30))
     )
-    for _ in range(1000):
-        if ctx.desk.waiters:
-            break
-        await asyncio.sleep(0)  # let the long-poll park; no wall-clock wait
-    (queue_id,) = ctx.desk.waiters
+
+    async def parked() -> bool:
+        return bool((await client.get("/requests", params={"queued": "true"})).json()["count"])
+
+    await eventually(parked)
+    (queue_id,) = [w for view in ctx.arbiter.views.values() for w in view.waiters]
     await client.delete(f"/requests/{queue_id}")
     assert (await asyncio.wait_for(waiting, WAIT_SEC)).status_code == 409
     await client.delete(f"/claims/{held['claim_ids'][0]}")
-    first = ctx.store.outbox_tail(100)[-1]
-    with ctx.store.transaction() as tx:
-        tx.update_delivery(first["id"], state="delivered", next_attempt_at=None)
+    first = (await ctx.store.outbox.tail(100))[-1]
+    await ctx.store.outbox.record(first["id"], state="delivered", next_attempt_at=None)
 
 
 async def test_old_rows_go_and_what_is_in_use_or_analysed_stays(
@@ -82,15 +74,15 @@ async def test_old_rows_go_and_what_is_in_use_or_analysed_stays(
 ) -> None:
     client, ctx, clock = aged
     await make_history(client, ctx)
-    before = counts(ctx)
+    before = await counts(ctx)
     assert all(before.values()), before
     clock.advance(days=10)
-    assert _rows(ctx, "inbox_notices") > 0
+    assert await _rows(ctx, "inbox_notices") > 0
     purged = await ctx.retention.purge(clock())
-    after = counts(ctx)
-    inbox_count = _rows(ctx, "inbox_notices")
+    after = await counts(ctx)
+    inbox_count = await _rows(ctx, "inbox_notices")
     assert purged["queue_entries"] == 1 and after["queue_entries"] == 0
-    assert purged["webhook_outbox"] == 1 and "delivered" not in outbox_states(ctx)
+    assert purged["webhook_outbox"] == 1 and "delivered" not in await outbox_states(ctx)
     assert after["webhook_outbox"] == before["webhook_outbox"] - 1, "undelivered rows stay"
     # The hotspot and auto-resolution windows read these: kept past a 5-day retention.
     assert after["events"] == before["events"]
@@ -98,8 +90,8 @@ async def test_old_rows_go_and_what_is_in_use_or_analysed_stays(
     assert inbox_count == 0, "the refused attempt's inbox notice is older than retention"
     clock.advance(days=30)
     await ctx.retention.purge(clock())
-    assert counts(ctx)["blocked_attempts"] == 0
-    assert counts(ctx)["events"] == 1, "the newest event always stays"
+    assert (await counts(ctx))["blocked_attempts"] == 0
+    assert (await counts(ctx))["events"] == 1, "the newest event always stays"
 
 
 async def test_event_ids_keep_growing_after_a_purge(
@@ -107,12 +99,12 @@ async def test_event_ids_keep_growing_after_a_purge(
 ) -> None:
     client, ctx, clock = aged
     await make_history(client, ctx)
-    newest = ctx.store.last_event_id()
+    newest = await ctx.store.events.last_id()
     clock.advance(days=365)
     await ctx.retention.purge(clock())
-    assert [row["id"] for row in ctx.store.events_after(0, 10)] == [newest]
+    assert [row["id"] for row in await ctx.store.events.after(0, 10)] == [newest]
     await client.post("/claims", json=claim_body("alex", "src/b.ts"))
-    assert ctx.store.last_event_id() == newest + 1
+    assert await ctx.store.events.last_id() == newest + 1
 
 
 async def test_the_background_sweep_runs_at_start(
@@ -130,7 +122,7 @@ async def test_the_background_sweep_runs_at_start(
     ctx: AppContext = app.state.coord
     async with serve(app):
         await asyncio.wait_for(ctx.retention.swept.wait(), WAIT_SEC)
-        assert counts(ctx)["blocked_attempts"] == 0
+        assert (await counts(ctx))["blocked_attempts"] == 0
 
 
 def test_windows_set_a_floor_for_analysed_tables(make_settings: Callable[..., Settings]) -> None:

@@ -7,28 +7,27 @@ from typing import Any
 
 import httpx
 import pytest
-from server_support import FakeClock, claim_body, serve
-from starlette.requests import Request
+from server_support import FakeClock, claim_body, eventually, serve
 
 from coord_protocol.claims import CreateClaimsRequest
 from coord_protocol.vocab import QueueState
 from coord_server.app import create_app
 from coord_server.context import AppContext
-from coord_server.routes.claims import wait_in_queue
-from coord_server.service.claims import GrantContext
-from coord_server.service.convert import engine_request
 
 pytestmark = pytest.mark.anyio
 
 
 async def _queued(client: httpx.AsyncClient, count: int) -> list[dict[str, Any]]:
     """Wait (on the server's own state, not on time) until `count` entries are queued."""
-    for _ in range(1000):
+    seen: list[dict[str, Any]] = []
+
+    async def parked() -> bool:
         listed = (await client.get("/requests", params={"queued": "true"})).json()
-        if listed["count"] >= count:
-            return list(listed["requests"])
-        await asyncio.sleep(0)  # yield to the waiting task so it can park; no wall-clock wait
-    raise AssertionError(f"{count} queue entries never appeared")
+        seen[:] = listed["requests"]
+        return bool(listed["count"] >= count)
+
+    await eventually(parked)
+    return seen
 
 
 async def test_waiter_is_granted_when_holder_releases(client: httpx.AsyncClient) -> None:
@@ -54,11 +53,12 @@ async def test_waiter_is_granted_when_holder_releases(client: httpx.AsyncClient)
 
 async def test_one_release_grants_every_disjoint_waiter(client: httpx.AsyncClient) -> None:
     held = (await client.post("/claims", json=claim_body("alex", "src/**"))).json()
-    waiters = [
-        asyncio.create_task(client.post("/claims", json=claim_body(name, path, wait_seconds=30)))
-        for name, path in [("sam", "src/a.ts"), ("kim", "src/b.ts"), ("lee", "src/a.ts")]
-    ]
-    await _queued(client, 3)
+    waiters = []
+    for count, (name, path) in enumerate([("sam", "src/a.ts"), ("kim", "src/b.ts"),
+                                           ("lee", "src/a.ts")], start=1):  # fmt: skip
+        body = claim_body(name, path, wait_seconds=30)
+        waiters.append(asyncio.create_task(client.post("/claims", json=body)))
+        await _queued(client, count)  # one after the other: the queue keeps arrival order
     await client.post("/claims/release", json={"claim_ids": held["claim_ids"]})
     sam, kim = await asyncio.gather(*waiters[:2])
     assert sam.status_code == 200 and kim.status_code == 200
@@ -142,8 +142,8 @@ async def test_expiry_sweep_releases_and_serves_queue(
     )
     await _queued(client, 1)
     clock.advance(hours=1)
-    assert ctx.claims.next_deadline() == clock.now
-    expired = ctx.claims.expire_due(clock.now)
+    assert await ctx.expiry.next_deadline() == clock.now
+    expired = (await ctx.expiry.sweep(clock.now)).released
     assert len(expired) == 1
     granted = await asyncio.wait_for(waiting, timeout=10)
     assert granted.status_code == 200
@@ -165,9 +165,9 @@ async def test_idle_session_claims_expire_and_activity_defers_it(
         clock.advance(seconds=500)
         await client.get("/claims", headers={"X-Coord-Session": "s-1"})  # activity
         clock.advance(seconds=500)
-        assert ctx.claims.expire_due(clock.now) == []
+        assert (await ctx.expiry.sweep(clock.now)).released == []
         clock.advance(seconds=100)
-        assert len(ctx.claims.expire_due(clock.now)) == 1
+        assert len((await ctx.expiry.sweep(clock.now)).released) == 1
         assert (await client.post("/claims", json=claim_body("sam", "a.ts"))).status_code == 200
 
 
@@ -188,17 +188,12 @@ async def test_caller_hanging_up_cancels_its_queue_entry(
     client, ctx, _clock = clocked
     await client.post("/claims", json=claim_body("alex", "a.ts"))
     body = CreateClaimsRequest.model_validate(claim_body("sam", "a.ts", wait_seconds=60))
-    waiter = ctx.desk.park(engine_request(body, "sam"), body, GrantContext())
     hung_up = asyncio.Event()
-
-    async def receive() -> dict[str, object]:
-        await hung_up.wait()
-        return {"type": "http.disconnect"}
-
-    request = Request({"type": "http", "method": "POST", "path": "/claims", "headers": []}, receive)
-    waiting = asyncio.create_task(wait_in_queue(ctx, request, waiter, 60))
-    assert (await _queued(client, 1))[0]["queue_id"] == waiter.entry.queue_id
+    waiting = asyncio.create_task(ctx.claiming.claim(body, "sam", hung_up.wait))
+    (entry,) = await _queued(client, 1)
     hung_up.set()
-    assert await asyncio.wait_for(waiting, timeout=10) is None
+    outcome = await asyncio.wait_for(waiting, timeout=10)
+    assert outcome.caller_gone and not outcome.granted
     assert (await client.get("/requests", params={"queued": "true"})).json()["count"] == 0
-    assert waiter.future.result().state is QueueState.CANCELLED
+    row = await ctx.store.queue.get(entry["queue_id"])
+    assert row is not None and row["state"] == QueueState.CANCELLED

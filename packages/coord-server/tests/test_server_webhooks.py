@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from server_support import FakeClock, claim_body, serve
+from server_support import FakeClock, claim_body, serve, eventually
 
 from coord_protocol.outbox import OutboxStats, OutboxTail
 from coord_protocol.service import WebhookPayload
@@ -24,6 +24,7 @@ from coord_server.app import create_app
 from coord_server.context import AppContext
 from coord_server.service.outbox import delivery
 from coord_server.service.webhooks import DeliveryPolicy, outcome, signature
+from coord_server.service.view import Waiter
 from coord_server.settings import Settings
 from coord_server.storage import make_engine, migrate, sqlite_url
 from coord_server.storage.schema import webhook_outbox
@@ -145,7 +146,7 @@ async def until_recorded(ctx: AppContext, predicate: Callable[[OutboxTail], bool
 
 
 async def _tail(ctx: AppContext) -> OutboxTail:
-    rows = ctx.store.outbox_tail(100)
+    rows = await ctx.store.outbox.tail(100)
     return OutboxTail(deliveries=[delivery(row) for row in rows], count=len(rows))
 
 
@@ -191,7 +192,7 @@ async def _every_event(client: httpx.AsyncClient, ctx: AppContext, clock: FakeCl
     await client.delete(f"/claims/{first['claim_ids'][0]}")
     await client.post("/claims", json=claim_body("alex", "src/b.ts", ttl_hours=1, **repo))
     clock.advance(hours=2)
-    ctx.claims.expire_due(clock())
+    await ctx.expiry.sweep(clock())
     symbol = {"pattern": "src/router.ts", "symbols": ["Router::auth"]}
     await client.post("/claims", json={"engineer": "kim", "claims": [symbol], **repo})
     other = {"pattern": "src/router.ts", "symbols": ["Router::logout"]}
@@ -205,20 +206,24 @@ async def _every_event(client: httpx.AsyncClient, ctx: AppContext, clock: FakeCl
     cancelled = asyncio.create_task(
         client.post("/claims", json=claim_body("lee", "src/app.ts", wait_seconds=30, **repo))
     )
-    await _parked(ctx, 2)
-    lee = next(q for q, w in ctx.desk.waiters.items() if w.entry.request.engineer == "lee")
+    await _parked(client, 2)
+    lee = next(w.queue_id for w in _waiters(ctx) if w.engineer == "lee")
     await client.delete(f"/requests/{lee}")
     assert (await cancelled).status_code == 409
     await client.delete(f"/claims/{held['claim_ids'][0]}")
     assert (await asyncio.wait_for(waiting, WAIT_SEC)).status_code == 200
 
 
-async def _parked(ctx: AppContext, count: int) -> None:
-    for _ in range(1000):
-        if len(ctx.desk.waiters) >= count:
-            return
-        await asyncio.sleep(0)  # let the long-polls park; no wall-clock wait
-    raise AssertionError(f"{count} waiters never parked")
+def _waiters(ctx: AppContext) -> list[Waiter]:
+    return [waiter for view in ctx.arbiter.views.values() for waiter in view.waiters.values()]
+
+
+async def _parked(client: httpx.AsyncClient, count: int) -> None:
+    async def parked() -> bool:
+        listed = (await client.get("/requests", params={"queued": "true"})).json()
+        return bool(listed["count"] >= count)
+
+    await eventually(parked)
 
 
 async def test_a_retry_repeats_the_same_delivery(make_settings: Callable[..., Settings]) -> None:
@@ -278,6 +283,7 @@ async def test_an_emitted_event_survives_a_restart_before_delivery(
             await client.post("/claims", json=claim_body("alex", "src/a.ts"))
             cut_short = await receiver.next()  # in flight when the service stops
         assert [row.state for row in (await _tail(ctx)).deliveries] == ["pending"]
+        await ctx.store.db.close()  # the read above opened a connection of the stopped app
         async with app_for(settings) as (client, ctx):
             delivered = await receiver.next()
             await until_recorded(ctx, lambda t: t.deliveries[0].state == "delivered")
@@ -346,7 +352,7 @@ async def test_without_a_url_nothing_is_written_or_sent(client: httpx.AsyncClien
     stats = OutboxStats.model_validate((await client.get("/admin/outbox/stats")).json())
     assert ctx.webhooks is None
     assert stats.webhook_configured is False and stats.totals.pending == 0
-    assert ctx.store.outbox_tail(10) == []
+    assert await ctx.store.outbox.tail(10) == []
 
 
 def test_outcome_backs_off_exponentially_then_exhausts() -> None:

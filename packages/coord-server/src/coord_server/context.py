@@ -1,4 +1,9 @@
-"""Everything one app instance owns, built from its settings (no module-level state)."""
+"""Everything one app instance owns, built from its settings (no module-level state).
+
+`AppContext.build` wires the service objects together in dependency order, then assembles the
+pipeline that follows every commit and the receivers of the other replicas' signals: the order
+of what happens after a change is written here, in one place.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +19,33 @@ from coord_protocol._base import SESSION_ID_PATTERN
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.metrics import Metrics
 from coord_server.repo_files import RepoFiles
-from coord_server.service.claims import ClaimService
+from coord_server.service.arbiter import Arbiter
+from coord_server.service.claiming import Claiming
+from coord_server.service.claims import ClaimBook
+from coord_server.service.conflicts import ConflictCheck
+from coord_server.service.events import EventLog
+from coord_server.service.expiry import Expiry, ExpiryLoop
+from coord_server.service.holdings import Holdings
 from coord_server.service.hotspots import Hotspots
 from coord_server.service.idempotency import Idempotency
 from coord_server.service.inbox import Inbox
-from coord_server.service.live import Broadcaster
+from coord_server.service.live import Broadcaster, DirectFeed, LogFeed
+from coord_server.service.outbox import OutboxAdmin
+from coord_server.service.overview import Overview
 from coord_server.service.ownership import Ownership
-from coord_server.service.queue import QueueDesk
-from coord_server.service.requests import ReleaseRequests
+from coord_server.service.pipeline import AfterCommit, Pipeline
+from coord_server.service.policy import PolicyHolder
+from coord_server.service.queue import QueueCaps, QueueDesk
+from coord_server.service.records import new_id
+from coord_server.service.requests import LongPolls, ReleaseRequests
 from coord_server.service.retention import Retention, RetentionPolicy
+from coord_server.service.scope import ScopeChecker
 from coord_server.service.sessions import SessionActivity
+from coord_server.service.signals import Receivers, Signals
 from coord_server.service.symbol_check import SymbolValidator
 from coord_server.service.webhooks import WebhookDeliverer, webhook_deliverer
 from coord_server.settings import Settings
-from coord_server.storage import Store
+from coord_server.storage import Lease, Store
 
 Clock = Callable[[], datetime]
 _SESSION = re.compile(SESSION_ID_PATTERN)
@@ -45,69 +63,137 @@ class AppContext:
     settings: Settings
     store: Store
     clock: Clock
-    metrics: Metrics
-    sessions: SessionActivity
-    claims: ClaimService
-    desk: QueueDesk
-    idempotency: Idempotency
-    repo_files: RepoFiles | None
-    symbols: SymbolValidator | None
     version: str
-    live: Broadcaster
-    webhooks: WebhookDeliverer | None
-    retention: Retention
-    ownership: Ownership
+    replica: str
+    lease: Lease
+    metrics: Metrics
+    arbiter: Arbiter
+    claiming: Claiming
+    holdings: Holdings
+    conflicts: ConflictCheck
+    desk: QueueDesk
     requests: ReleaseRequests
     inbox: Inbox
+    ownership: Ownership
     hotspots: Hotspots
+    sessions: SessionActivity
+    expiry: Expiry
+    expiry_loop: ExpiryLoop
+    idempotency: Idempotency
+    live: Broadcaster
+    feed: DirectFeed | LogFeed
+    webhooks: WebhookDeliverer | None
+    outbox: OutboxAdmin
+    retention: Retention
+    overview: Overview
+    signals: Signals
+    scope: ScopeChecker
 
     @classmethod
     def build(cls, settings: Settings, store: Store, clock: Clock, version: str) -> AppContext:
-        """Wire the service objects together."""
-        sessions = SessionActivity(store, settings.idle_timeout_sec)
-        policy = Policy(
+        """Wire the service objects together, then the pipeline and the signal receivers."""
+        replica = new_id("rep")
+        lease = store.db.lease()
+        pipeline = Pipeline()
+        arbiter = Arbiter(store, clock, pipeline)
+        base = Policy(
             default_ttl_hours=settings.default_ttl_hours,
             shared_ttl_hours=settings.shared_ttl_hours,
         )
-        claims = ClaimService(store, clock, policy, sessions)
-        qpolicy = QueuePolicy(
-            age_boost_seconds=settings.queue_age_boost_seconds,
-            decay_seconds=settings.queue_priority_decay_sec,
-            fairness_interval=settings.queue_fairness_interval,
+        policy = PolicyHolder(store, base)
+        book = ClaimBook(store, policy)
+        signals = Signals(replica, enabled=store.backend != "sqlite")
+        desk = QueueDesk(store, arbiter, book, _queue_policy(settings), _queue_caps(settings),
+                         replica)  # fmt: skip
+        scope = _scope_checker(settings)
+        requests = ReleaseRequests(store, arbiter, book, settings.request_ttl_short_sec,
+                                   LongPolls(settings.max_long_polls))  # fmt: skip
+        ownership = Ownership(arbiter, book, policy)
+        sessions = SessionActivity(store, settings.idle_timeout_sec)
+        expiry = Expiry(store, arbiter, book, sessions, desk)
+        live = Broadcaster(settings.max_event_streams)
+        feed: DirectFeed | LogFeed = (
+            DirectFeed(live) if store.backend == "sqlite" else LogFeed(store, live)
         )
-        repo_files = symbols = None
-        if settings.repo_root is not None:
-            repo_files = RepoFiles(
-                settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec
-            )
-            symbols = SymbolValidator(settings.repo_root)
-        desk = QueueDesk(claims, qpolicy)  # first release listener: queues are served first
-        ownership = Ownership(claims)
-        requests = ReleaseRequests(claims, settings.request_ttl_short_sec)
-        live = Broadcaster()
-        store.hooks.after_commit.append(live.publish)
-        return cls(
+        webhooks = webhook_deliverer(store, settings, clock, lease)
+        ctx = cls(
             settings=settings,
             store=store,
             clock=clock,
-            metrics=Metrics(),
-            sessions=sessions,
-            claims=claims,
-            desk=desk,
-            idempotency=Idempotency(store, clock),
-            repo_files=repo_files,
-            symbols=symbols,
             version=version,
-            live=live,
-            webhooks=webhook_deliverer(store, settings, clock),
-            retention=Retention(store, RetentionPolicy.from_settings(settings), clock),
-            ownership=ownership,
+            replica=replica,
+            lease=lease,
+            metrics=Metrics(),
+            arbiter=arbiter,
+            claiming=Claiming(arbiter, book, desk, scope),
+            holdings=Holdings(store, arbiter, book),
+            conflicts=ConflictCheck(arbiter, book, scope),
+            desk=desk,
             requests=requests,
-            inbox=Inbox(claims, requests),
-            hotspots=Hotspots(claims, ownership, settings),
+            inbox=Inbox(store, requests),
+            ownership=ownership,
+            hotspots=Hotspots(store, ownership, settings, clock),
+            sessions=sessions,
+            expiry=expiry,
+            expiry_loop=ExpiryLoop(expiry, clock, lease, settings.cleanup_interval_sec),
+            idempotency=Idempotency(store, clock, signals),
+            live=live,
+            feed=feed,
+            webhooks=webhooks,
+            outbox=OutboxAdmin(store, clock, webhooks.notify if webhooks else None),
+            retention=Retention(store, RetentionPolicy.from_settings(settings), clock, lease),
+            overview=Overview(store, arbiter),
+            signals=signals,
+            scope=scope,
         )
+        ctx._assemble(pipeline)
+        return ctx
 
-    def touch(self, request: Request, session_id: str | None) -> str | None:
+    def _assemble(self, pipeline: Pipeline) -> None:
+        """What follows every commit, in order; and who hears the other replicas."""
+        after_commit: list[AfterCommit] = [
+            self.desk.answer,  # callers of entries that left the queue get their answer first
+            self.requests.wake,
+            self.feed.committed,
+            *([self.webhooks.committed] if self.webhooks else []),
+            self.expiry_loop.committed,
+            self.metrics.committed,
+            self.desk.serve_unblocked,  # new units: the queues behind what this change ended
+            self.hotspots.auto_promote,  # reads the attempts this change stored
+        ]
+        pipeline.assemble(
+            before_commit=[
+                self.requests.end_orphaned,  # its events join the unit's before they are stored
+                self.inbox.write_notices,
+                self.hotspots.write_signals,
+                EventLog(self.store).write,
+                self.signals.tell,  # last: it says whether events were stored
+            ],
+            after_commit=after_commit,
+        )
+        self.signals.receivers = Receivers(
+            queue_ended=self.desk.ended_elsewhere,
+            requests_decided=self.requests.polls.wake,
+            events_stored=self._events_elsewhere,
+            deadline_moved=self.expiry_loop.notify,
+            idempotency_done=self.idempotency.done,
+            resync=self._resync,
+        )
+        self.metrics.bind_gauges(self.overview.active_claims, self.overview.queue_depth)
+
+    def _events_elsewhere(self) -> None:
+        self.feed.poke()
+        if self.webhooks is not None:
+            self.webhooks.notify()
+
+    def _resync(self) -> None:
+        self.desk.recheck_all()
+        self.requests.polls.wake_all()
+        self.idempotency.wake_all()
+        self._events_elsewhere()
+        self.expiry_loop.notify(None)
+
+    async def touch(self, request: Request, session_id: str | None) -> str | None:
         """Count the request as activity of its session (header or body/query field)."""
         header = request.headers.get("x-coord-session")
         if header is not None and not _valid_session(header):
@@ -118,7 +204,7 @@ class AppContext:
         session = session_id or header
         if session:
             principal = request.scope.get("coord.principal")
-            self.sessions.touch(session, principal, self.clock())
+            await self.sessions.touch(session, principal, self.clock())
         return session
 
 
@@ -130,3 +216,25 @@ def context(request: Request) -> AppContext:
 
 def _valid_session(value: str) -> bool:
     return _SESSION.fullmatch(value) is not None
+
+
+def _queue_policy(settings: Settings) -> QueuePolicy:
+    return QueuePolicy(
+        age_boost_seconds=settings.queue_age_boost_seconds,
+        decay_seconds=settings.queue_priority_decay_sec,
+        fairness_interval=settings.queue_fairness_interval,
+    )
+
+
+def _queue_caps(settings: Settings) -> QueueCaps:
+    return QueueCaps(settings.max_queue_per_engineer, settings.max_queue_total)
+
+
+def _scope_checker(settings: Settings) -> ScopeChecker:
+    repo_files = symbols = None
+    if settings.repo_root is not None:
+        repo_files = RepoFiles(
+            settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec
+        )
+        symbols = SymbolValidator(settings.repo_root)
+    return ScopeChecker(repo_files, symbols, settings.max_claim_files, settings.max_claim_ratio)

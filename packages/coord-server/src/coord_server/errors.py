@@ -26,7 +26,10 @@ _HTTP_CODES = {
 
 
 def error_response(error: CoordError, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The JSON answer of a `CoordError`."""
+    """The JSON answer of a `CoordError` (a refusal past a cap says when to retry)."""
+    retry_after = error.extra.get("retry_after")
+    if retry_after is not None:
+        headers = {**(headers or {}), "Retry-After": str(retry_after)}
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from coord_server.service.changes import Changes
+from coord_server.storage import Row
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600)
 
@@ -41,6 +44,16 @@ class Metrics:
         self._counted: dict[tuple[str, str, int], Counter] = {}
         self._timed: dict[str, Histogram] = {}
         self._released: dict[str, Counter] = {}
+
+    async def committed(self, changes: Changes, _events: Sequence[Row]) -> None:
+        """After a commit: count what it granted, refused and ended."""
+        granted = sum(len(batch.records) for batch in changes.granted)
+        if granted:
+            self.claims_created.inc(granted)
+        if changes.refused:
+            self.conflicts.inc(len(changes.refused))
+        for batch in changes.released:
+            self.count_releases(batch.reason, len(batch.records))
 
     def bind_gauges(self, active: Callable[[], int], queued: Callable[[], int]) -> None:
         """Read the live gauges from the service when scraped."""

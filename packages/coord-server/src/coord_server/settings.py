@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     """Skip the advisory lock that refuses a second process on one SQLite file."""
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     """Audit rows older than this are purged."""
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    """PostgreSQL connections each replica keeps open (as many more may open under load)."""
 
     # Claims.
     default_ttl_hours: Annotated[float, Field(gt=0, le=168, allow_inf_nan=False)] = 4.0
@@ -87,6 +89,16 @@ class Settings(BaseSettings):
     """A waiter drops one level per this many seconds (floor `low`); 0 disables."""
     queue_fairness_interval: Annotated[int, Field(ge=0)] = 0
     """Every N-th grant of a scope goes to its oldest waiter; 0 disables."""
+    max_queue_per_engineer: Annotated[int, Field(ge=1)] = 20
+    """Claim requests one engineer may have waiting at once (across repos); more get 429."""
+    max_queue_total: Annotated[int, Field(ge=1)] = 1000
+    """Claim requests that may wait at once in the whole service; more get 429."""
+
+    # Long-lived requests, per replica.
+    max_event_streams: Annotated[int, Field(ge=1)] = 200
+    """`GET /events` streams open at once; more get 429."""
+    max_long_polls: Annotated[int, Field(ge=1)] = 500
+    """Release-request long-polls (`wait_seconds`) open at once; more get 429."""
 
     # Hotspots and promotion.
     auto_promote_threshold: Annotated[int, Field(ge=0)] = 0

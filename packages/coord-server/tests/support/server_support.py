@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +44,28 @@ async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
             transport=transport, base_url="http://coord.test", headers=AUTH
         ) as client:
             yield client
+
+
+async def eventually(
+    predicate: Callable[[], bool | Awaitable[bool]], seconds: float = 10.0
+) -> None:
+    """Let the app's tasks run until `predicate` holds (fails after `seconds`).
+
+    A condition another task makes true, possibly after real I/O (PostgreSQL): the loop runs
+    the other tasks first, and only then waits briefly between looks.
+    """
+    deadline = asyncio.get_running_loop().time() + seconds
+    spins = 0
+    while not await _holds(predicate):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the condition never held within {seconds} s")
+        spins += 1
+        await asyncio.sleep(0 if spins < 100 else 0.002)
+
+
+async def _holds(predicate: Callable[[], bool | Awaitable[bool]]) -> bool:
+    answer = predicate()
+    return await answer if inspect.isawaitable(answer) else bool(answer)
 
 
 def claim_body(engineer: str, *patterns: str, **extra: Any) -> dict[str, Any]:

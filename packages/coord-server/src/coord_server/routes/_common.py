@@ -44,3 +44,11 @@ def queue_depth_header(ctx: AppContext, engineer: str | None) -> dict[str, str]:
     if not engineer:
         return {}
     return {"X-Coord-Queue-Depth": str(ctx.desk.depth(engineer=engineer))}
+
+
+async def disconnected(request: Request) -> object:
+    """Returns when the caller hangs up (the body has been read, so the next message the
+    server sends is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        continue
+    return None

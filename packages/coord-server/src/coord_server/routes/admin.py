@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +18,6 @@ from coord_protocol.outbox import (
 )
 from coord_server.context import AppContext, context
 from coord_server.http import model_response, read_model, validate_query
-from coord_server.service.outbox import delivery, outbox_stats
 
 
 class TailQuery(BaseModel):
@@ -47,16 +44,14 @@ def _operator(request: Request) -> AppContext:
 async def stats(request: Request) -> Response:
     """`GET /admin/outbox/stats`: deliveries of the last 24 h per event type and state."""
     ctx = _operator(request)
-    configured = ctx.settings.webhook_url is not None
-    return model_response(outbox_stats(ctx.store, ctx.clock(), configured))
+    return model_response(await ctx.outbox.stats())
 
 
 async def tail(request: Request) -> Response:
     """`GET /admin/outbox/tail?limit=&state=`: the newest rows first."""
     ctx = _operator(request)
     query = validate_query(TailQuery, dict(request.query_params))
-    rows = ctx.store.outbox_tail(query.limit, query.state)
-    deliveries = [delivery(row) for row in rows]
+    deliveries = await ctx.outbox.tail(query.limit, query.state)
     return model_response(OutboxTail(deliveries=deliveries, count=len(deliveries)))
 
 
@@ -64,9 +59,7 @@ async def retry(request: Request) -> Response:
     """`POST /admin/outbox/retry`: failed or exhausted rows get a fresh budget, due now."""
     ctx = _operator(request)
     body = await read_model(request, OutboxRetryRequest)
-    rearmed = ctx.store.rearm_deliveries(body.states, body.delivery_ids, ctx.clock())
-    if rearmed and ctx.webhooks is not None:
-        ctx.webhooks.notify()
+    rearmed = await ctx.outbox.retry(body.states, body.delivery_ids)
     return model_response(OutboxRetryResponse(rearmed=rearmed))
 
 
@@ -74,8 +67,7 @@ async def purge(request: Request) -> Response:
     """`POST /admin/outbox/purge`: delete delivered or exhausted rows older than N days."""
     ctx = _operator(request)
     body = await read_model(request, OutboxPurgeRequest)
-    before = ctx.clock() - timedelta(days=body.older_than_days)
-    purged = ctx.store.purge_deliveries(before, body.states)
+    purged = await ctx.outbox.purge(body.older_than_days, body.states)
     return model_response(OutboxPurgeResponse(purged=purged))
 
 

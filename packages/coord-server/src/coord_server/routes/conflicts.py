@@ -8,16 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from coord_engine.claims import ClaimItem, ClaimRequest
+from coord_engine.claims import ClaimItem
 from coord_engine.decide import prepare_items
-from coord_protocol.conflicts import ConflictBatchRequest, ConflictCheckResponse
+from coord_protocol.conflicts import ConflictBatchRequest
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.vocab import ClaimType
 from coord_server.context import AppContext, context
 from coord_server.http import model_response, read_model, validate_query
 from coord_server.routes._common import query_flag, queue_depth_header, require_engineer
-from coord_server.service.convert import engine_errors, wire_conflicts
-from coord_server.service.scope import ScopeReport, tracked_files, zero_match_warnings
+from coord_server.service.convert import engine_errors
 
 
 async def check_get(request: Request) -> Response:
@@ -44,25 +43,9 @@ async def check_batch(request: Request) -> Response:
 async def _check(ctx: AppContext, request: Request, query: ConflictBatchRequest) -> Response:
     engineer = require_engineer(query.engineer)
     for session_id in query.session_ids:
-        ctx.touch(request, session_id)
-    items = _items(query)
-    tracked = await tracked_files(ctx)
-    repos = ctx.claims.state.repos() if query.all_repos else {query.repo}
-    now = ctx.clock()
-    conflicts = []
-    report = ScopeReport(tracked)
-    for repo in sorted(repos, key=lambda r: r or ""):
-        claim_request = ClaimRequest(engineer, None, repo, items)
-        decision = ctx.claims.decide(claim_request, now, exclude_sessions=query.session_ids)
-        conflicts += wire_conflicts(decision.conflicts, ctx.claims.state.claims, report.overlap)
-    warnings = [] if tracked is None else zero_match_warnings(tracked, [i.pattern for i in items])
-    answer = ConflictCheckResponse(
-        has_conflicts=bool(conflicts),
-        conflicts=conflicts,
-        safe=not conflicts,
-        safe_to_proceed=not conflicts,
-        suggestion=_suggestion(conflicts),
-        warnings=warnings,
+        await ctx.touch(request, session_id)
+    answer = await ctx.conflicts.check(
+        engineer, _items(query), query.repo, query.all_repos, query.session_ids
     )
     return model_response(answer, 200, queue_depth_header(ctx, engineer))
 
@@ -84,16 +67,6 @@ def _items(query: ConflictBatchRequest) -> tuple[ClaimItem, ...]:
     ]
     with engine_errors():
         return prepare_items(raw)
-
-
-def _suggestion(conflicts: list[Any]) -> str | None:
-    if not conflicts:
-        return None
-    holders = sorted({c.conflicting_claim.engineer for c in conflicts})
-    return (
-        f"held by {', '.join(holders)}: claim with wait_seconds to queue, narrow to other "
-        "symbols, or ask the holder to release."
-    )
 
 
 def routes() -> list[Route]:

@@ -35,6 +35,7 @@ async def stream_events(request: Request) -> Response:
         types=_types(request),
     )
     after_id = _resume_point(request)
+    ctx.live.check_room()  # 429 now, while an error can still be the answer
     return StreamingResponse(
         _messages(ctx, event_filter, after_id),
         media_type="text/event-stream",
@@ -46,10 +47,10 @@ async def _messages(
     ctx: AppContext, event_filter: EventFilter, after_id: int | None
 ) -> AsyncIterator[str]:
     with ctx.live.subscribe() as subscription:
-        start = ctx.store.last_event_id() if after_id is None else after_id
+        start = ctx.live.horizon if after_id is None else after_id
         # Sent once subscribed: a client that has read it misses nothing committed later.
         yield f"retry: {RETRY_MS}\n: connected\n\n"
-        events = follow(ctx.store, subscription, event_filter, start, ctx.live.heartbeat_sec)
+        events = follow(ctx.store, ctx.live, subscription, event_filter, start)
         async for event in events:
             yield ": heartbeat\n\n" if event is None else _message(event)
 

@@ -37,7 +37,7 @@ async def hotspots(request: Request) -> Response:
     """`GET /metrics/hotspots?days=30`: patterns by blocked claim attempts in the window."""
     ctx = context(request)
     query = validate_query(HotspotQuery, dict(request.query_params))
-    ranked = ctx.hotspots.ranked(query.days, query.repo)[: query.limit]
+    ranked = (await ctx.hotspots.ranked(query.days, query.repo))[: query.limit]
     rows = [
         Hotspot(
             repo=spot.repo,
@@ -57,7 +57,7 @@ async def promote(request: Request) -> Response:
     require_operator(request, "promoting a hotspot (it edits owners.yaml)")
     ctx = context(request)
     body = await read_model(request, PromoteRequest)
-    changed, pattern = ctx.hotspots.promote(body.action, body.pattern, body.note, body.repo)
+    changed, pattern = await ctx.hotspots.promote(body.action, body.pattern, body.note, body.repo)
     return model_response(PromoteResponse(changed=changed, action=body.action, pattern=pattern))
 
 
@@ -72,7 +72,7 @@ async def auto_resolutions(request: Request) -> Response:
             auto_coexist=day.auto_coexist,
             auto_narrow=day.auto_narrow,
         )
-        for day in ctx.hotspots.auto_resolutions(query.days, query.repo)
+        for day in await ctx.hotspots.auto_resolutions(query.days, query.repo)
     ]
     return model_response(AutoResolutionSeries(series=series, days=query.days, count=len(series)))
 

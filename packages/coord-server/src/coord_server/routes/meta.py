@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from coord_protocol.service import AuthMode, Meta, Readiness, RepoActivity, RepoList, WhoAmI
+from coord_protocol.service import AuthMode, Meta, Readiness, WhoAmI
 from coord_server.context import context
 from coord_server.http import model_response
 from coord_server.openapi import openapi_document
-from coord_server.storage.store import repo_key
 
 logger = logging.getLogger("coord.readiness")
 
@@ -27,7 +25,7 @@ async def readyz(request: Request) -> Response:
     """`GET /readyz`: ready when the database answers; 503 while it does not."""
     ctx = context(request)
     try:
-        await asyncio.to_thread(ctx.store.ping)
+        await ctx.overview.ping()
     except Exception:  # any database failure means "not ready", never a 500
         logger.warning("database unreachable", exc_info=True)
         answer = Readiness(status="unavailable", version=ctx.version, auth_mode=_mode(request))
@@ -47,7 +45,7 @@ async def meta(request: Request) -> Response:
         version=ctx.version,
         auth_mode=settings.auth_mode,
         database=settings.database_backend,
-        repo_root_configured=ctx.repo_files is not None,
+        repo_root_configured=ctx.scope.configured,
         default_ttl_hours=settings.default_ttl_hours,
         shared_ttl_hours=settings.shared_ttl_hours,
         idle_timeout_sec=int(settings.idle_timeout_sec),
@@ -71,25 +69,7 @@ async def whoami(request: Request) -> Response:
 
 async def repos(request: Request) -> Response:
     """`GET /repos`: activity per repo bucket, busiest first."""
-    ctx = context(request)
-    active: dict[str | None, list[str]] = {}
-    for record in ctx.claims.state.claims.values():
-        active.setdefault(record.repo, []).append(record.engineer)
-    last = ctx.store.last_activity_by_repo()
-    waiting = ctx.desk.depth_by_repo()
-    buckets = set(active) | {key or None for key in last}
-    rows = [
-        RepoActivity(
-            repo=bucket,
-            active_claims=len(active.get(bucket, [])),
-            engineers=len(set(active.get(bucket, []))),
-            queue_depth=waiting[bucket],
-            last_activity=last.get(repo_key(bucket)),
-        )
-        for bucket in buckets
-    ]
-    rows.sort(key=lambda row: (-row.active_claims, repo_key(row.repo)))
-    return model_response(RepoList(repos=rows, count=len(rows)))
+    return model_response(await context(request).overview.repos())
 
 
 async def openapi(request: Request) -> Response:

@@ -37,7 +37,7 @@ async def upload_ownership(request: Request) -> Response:
             "file as it is saved, encoded as UTF-8.",
             rule="encoding",
         ) from None
-    config, reclassified = context(request).ownership.upload(text)
+    config, reclassified = await context(request).ownership.upload(text)
     answer = OwnershipSummary(
         areas=len(config.areas),
         hard_patterns=list(config.hard_patterns()),

@@ -9,9 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.queue import CancelQueueResponse, QueueList
-from coord_protocol.vocab import QueueState
 from coord_server.context import context
 from coord_server.http import model_response
 from coord_server.routes._common import queue_depth_header
@@ -21,7 +19,7 @@ async def list_queue(request: Request) -> Response:
     """`GET /requests?queued=true`: the waiting queue entries."""
     ctx = context(request)
     engineer = request.query_params.get("engineer") or None
-    entries = ctx.desk.listing(engineer, request.query_params.get("repo") or None)
+    entries = await ctx.desk.listing(engineer, request.query_params.get("repo") or None)
     answer = QueueList(requests=entries, count=len(entries))
     return model_response(answer, 200, queue_depth_header(ctx, engineer))
 
@@ -34,13 +32,7 @@ async def cancel_queue_entry(request: Request) -> Response:
     """
     ctx = context(request)
     queue_id = request.path_params["request_id"]
-    if queue_id not in ctx.desk.waiters:
-        raise CoordError(
-            ErrorCode.NOT_FOUND,
-            f"no waiting queue entry {queue_id!r}; it may have been granted or timed out "
-            "(GET /requests?queued=true lists the waiting ones).",
-        )
-    cancelled = ctx.desk.finish(queue_id, QueueState.CANCELLED)
+    cancelled = await ctx.desk.cancel(queue_id)
     return model_response(CancelQueueResponse(cancelled=cancelled, queue_id=queue_id))
 
 

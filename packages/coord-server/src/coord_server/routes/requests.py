@@ -37,10 +37,10 @@ async def create_request(request: Request) -> Response:
 async def _file(ctx: AppContext, request: Request) -> Response:
     body = await read_model(request, CreateReleaseRequest)
     requester = require_engineer(body.requester, "requester")
-    ctx.touch(request, body.session_id)
-    request_id = ctx.requests.file(body, requester)
+    await ctx.touch(request, body.session_id)
+    request_id = await ctx.requests.file(body, requester)
     await ctx.requests.wait(request_id, body.wait_seconds)
-    answer = ctx.requests.get(request_id)
+    answer = await ctx.requests.get(request_id)
     return model_response(answer, 201, queue_depth_header(ctx, requester))
 
 
@@ -65,7 +65,7 @@ async def list_requests(request: Request) -> Response:
     ctx = context(request)
     values = {k: v for k, v in request.query_params.items() if k != "queued"}
     query = validate_query(RequestQuery, values)
-    ctx.touch(request, query.session_id)
+    await ctx.touch(request, query.session_id)
     filters: dict[str, str | None] = {
         "requester": query.requester,
         "holder": query.holder,
@@ -74,7 +74,7 @@ async def list_requests(request: Request) -> Response:
         "claim_id": query.claim_id,
         "repo": query.repo,
     }
-    rows = ctx.requests.listing(filters, query.engineer, query.limit)
+    rows = await ctx.requests.listing(filters, query.engineer, query.limit)
     answer = ReleaseRequestList(requests=rows, count=len(rows))
     return model_response(answer, 200, queue_depth_header(ctx, query.engineer))
 
@@ -90,15 +90,15 @@ async def get_request(request: Request) -> Response:
     ctx = context(request)
     request_id = request.path_params["request_id"]
     query = validate_query(WaitQuery, dict(request.query_params))
-    ctx.requests.get(request_id)  # 404 before waiting
+    await ctx.requests.get(request_id)  # 404 before waiting
     await ctx.requests.wait(request_id, query.wait_seconds)
-    return model_response(ctx.requests.get(request_id))
+    return model_response(await ctx.requests.get(request_id))
 
 
 async def request_events(request: Request) -> Response:
     """`GET /requests/{id}/events`: the audit timeline, oldest first."""
     ctx = context(request)
-    events = ctx.requests.timeline(request.path_params["request_id"])
+    events = await ctx.requests.timeline(request.path_params["request_id"])
     return model_response(RequestEventList(events=events, count=len(events)))
 
 
@@ -107,8 +107,8 @@ async def respond(request: Request) -> Response:
     ctx = context(request)
     body = await read_model(request, RespondRequest)
     engineer = require_engineer(body.engineer)
-    ctx.touch(request, None)
-    answer = ctx.requests.respond(request.path_params["request_id"], body, engineer)
+    await ctx.touch(request, None)
+    answer = await ctx.requests.respond(request.path_params["request_id"], body, engineer)
     return model_response(answer, 200, queue_depth_header(ctx, engineer))
 
 

@@ -22,8 +22,9 @@ async def release_session(request: Request) -> Response:
     """`POST /sessions/{id}/release?repo=`."""
     ctx = context(request)
     session_id = _session_id(request)
-    released = ctx.claims.release_session(session_id, request.query_params.get("repo") or None)
-    ctx.touch(request, session_id)
+    repo = request.query_params.get("repo") or None
+    released = await ctx.holdings.release_session(session_id, repo)
+    await ctx.touch(request, session_id)
     return model_response(ReleaseResponse(released=len(released), claim_ids=released))
 
 
@@ -39,13 +40,13 @@ async def pending_requests(request: Request) -> Response:
     ctx = context(request)
     session_id = _session_id(request)
     query = validate_query(InboxQuery, dict(request.query_params))
-    ctx.touch(request, session_id)
-    return model_response(ctx.inbox.pending(session_id, query.since))
+    await ctx.touch(request, session_id)
+    return model_response(await ctx.inbox.pending(session_id, query.since))
 
 
 def _session_id(request: Request) -> str:
     session_id: str = request.path_params["session_id"]
-    if not _SESSION.match(session_id):
+    if not _SESSION.fullmatch(session_id):
         raise CoordError(
             ErrorCode.INVALID_SESSION, "session ids are 1-128 characters of A-Z a-z 0-9 . _ : -"
         )

@@ -10,7 +10,7 @@ from coord_protocol.requests import CreateReleaseRequest, ReleaseRequest
 from coord_protocol.timestamps import format_utc
 from coord_protocol.vocab import RequestDecision, Urgency
 from coord_server.service.records import ClaimRecord
-from coord_server.storage.store import Row, repo_key
+from coord_server.storage import Row, repo_key
 
 PENDING, DECIDED, EXPIRED, RESOLVED = "pending", "decided", "expired", "resolved"
 

@@ -6,12 +6,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coord_protocol.timestamps import format_utc
 from coord_protocol.vocab import EventType
 from coord_server.service.records import ClaimRecord
-from coord_server.storage.store import repo_key
+
+if TYPE_CHECKING:
+    from coord_server.service.arbiter import Unit
+from coord_server.storage import Store, repo_key
 
 
 @dataclass(slots=True)
@@ -63,3 +66,14 @@ def event_payload(row: Mapping[str, Any]) -> dict[str, Any]:
 def payload_json(row: Mapping[str, Any]) -> str:
     """`event_payload` as compact JSON text: the exact bytes a webhook signs and sends."""
     return json.dumps(event_payload(row), separators=(",", ":"), ensure_ascii=False)
+
+
+class EventLog:
+    """A step before the commit: the unit's events go to the log (and the webhook outbox)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def write(self, unit: Unit) -> None:
+        """Store the events the unit collected, in its transaction."""
+        await self.store.events.insert(unit.tx, unit.events.rows)

@@ -1,27 +1,7 @@
-"""Hotspots, promotion and demotion (SPEC §8): the counting is the engine's, the edits too.
-
-This module feeds the engine's pure functions from the database and puts their results in
-force through `Ownership`:
-- hotspots are the blocked claim attempts recorded with every refusal;
-- `promote()` writes a rule an operator chose (`POST /metrics/hotspots/promote`);
-- hard auto-promote runs right after a refusal is counted: when a file's attempts in the window
-  reach `COORD_AUTO_PROMOTE_THRESHOLD` it becomes a `shared_files` entry marked
-  `auto-promoted=DATE`, and auto-promoted files collapse into `dir/**` once
-  `COORD_AUTO_PROMOTE_SUBTREE_MIN_FILES` of them share a directory, whichever request adds the
-  last one;
-- the demote sweep removes auto-promoted, unpinned entries that stayed quiet for
-  `COORD_AUTO_DEMOTE_WINDOW_DAYS`. A shared path produces no more 409s, so "quiet" also counts
-  the contention it still sees: shared grants that came with a notice naming other holders.
-
-owners.yaml is one document for the whole service, so the demote count adds up every repo's
-attempts on an entry: an entry stays while any repo (or all of them together) keeps it busy.
-"""
-
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from coord_engine.claims import ClaimRequest
@@ -49,43 +29,61 @@ from coord_engine.owners_edit import (
 from coord_engine.patterns import PatternError, normalize_pattern
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.vocab import EventType, PromoteAction
-from coord_server.service.claims import ClaimService
+from coord_server.service.arbiter import Unit
+from coord_server.service.changes import Changes
 from coord_server.service.events import EventBatch
 from coord_server.service.ownership import Ownership, invalid_ownership
-from coord_server.service.records import ClaimRecord
 from coord_server.settings import Settings
-from coord_server.storage.store import Row, Transaction, repo_key
+from coord_server.storage import Row, Store, repo_key
 
 logger = logging.getLogger("coord.hotspots")
 
 RESOLUTION_EVENTS = (str(EventType.AUTO_COEXIST), str(EventType.AUTO_NARROW))
 
+Clock = Callable[[], datetime]
+
 
 class Hotspots:
     """Hotspot reports, promotion (by hand and automatic) and the demote sweep."""
 
-    def __init__(self, claims: ClaimService, ownership: Ownership, settings: Settings) -> None:
-        self.claims = claims
-        self.store = claims.store
+    def __init__(
+        self, store: Store, ownership: Ownership, settings: Settings, clock: Clock
+    ) -> None:
+        self.store = store
         self.ownership = ownership
         self.settings = settings
-        claims.refusal_listeners.append(self._refused)
-        claims.grant_writers.append(self._record_contention)
+        self.clock = clock
+
+    # -- signals, written with the change -------------------------------------------------
+
+    async def write_signals(self, unit: Unit) -> None:
+        """A step before the commit: blocked attempts of refusals, contention of shared grants."""
+        refusals = unit.changes.refused
+        blocked = [row for r in refusals for row in _blocked_rows(r.request, r.decision, unit.now)]
+        await self.store.hotspots.insert_blocked(unit.tx, blocked)
+        contention = [
+            {"repo": repo_key(granted.request.repo), "pattern": record.pattern,
+             "engineer": granted.request.engineer, "at": record.created_at}
+            for granted in unit.changes.granted
+            for grant, record in zip(granted.decision.grants, granted.records, strict=True)
+            if grant.shared and grant.shared_with
+        ]  # fmt: skip
+        await self.store.hotspots.insert_contention(unit.tx, contention)
 
     # -- reports --------------------------------------------------------------------------
 
-    def ranked(self, days: int, repo: str | None) -> tuple[Hotspot, ...]:
+    async def ranked(self, days: int, repo: str | None) -> tuple[Hotspot, ...]:
         """Patterns by blocked attempts in the last `days` (of one repo when given)."""
-        now = self.claims.clock()
-        rows = self.store.blocked_attempts_since(now - timedelta(days=days), _stored(repo))
+        now = self.clock()
+        rows = await self.store.hotspots.blocked_since(now - timedelta(days=days), _stored(repo))
         return rank_hotspots(_attempts(rows), now=now, days=days)
 
-    def auto_resolutions(self, days: int, repo: str | None) -> tuple[AutoResolutionDay, ...]:
+    async def auto_resolutions(self, days: int, repo: str | None) -> tuple[AutoResolutionDay, ...]:
         """Daily auto-coexist / auto-narrow counts per repo for the last `days` UTC days."""
-        now = self.claims.clock()
+        now = self.clock()
         first_day = now.astimezone(UTC).date() - timedelta(days=days - 1)
         since = datetime.combine(first_day, time(), tzinfo=UTC)
-        rows = self.store.events_since(RESOLUTION_EVENTS, since, _stored(repo))
+        rows = await self.store.events.since(RESOLUTION_EVENTS, since, _stored(repo))
         events = [
             ResolutionEvent(row["repo"] or None, EventType(row["event_type"]), row["at"])
             for row in rows
@@ -94,11 +92,11 @@ class Hotspots:
 
     # -- promotion by hand ----------------------------------------------------------------
 
-    def promote(
+    async def promote(
         self, action: PromoteAction, pattern: str, note: str | None, repo: str | None
     ) -> tuple[bool, str]:
         """Write the rule an operator chose; returns (changed, canonical pattern). Idempotent."""
-        now = self.claims.clock()
+        now = self.clock()
         text = self.ownership.text
         if action is PromoteAction.SHARED_FILE:
             edited = _edit(lambda: promote_shared_file(text, pattern, today=now.date(),
@@ -108,30 +106,37 @@ class Hotspots:
         canonical = normalize_pattern(pattern)  # the edit accepted it, so this cannot fail
         if edited == text:
             return False, canonical
-        events = EventBatch(now)
-        events.add(EventType.AUTO_PROMOTE, repo, None, pattern=canonical, action=str(action),
-                   trigger="operator", note=note)  # fmt: skip
-        self.ownership.replace(edited, parse_owners(edited), f"promote-{action}", events)
+
+        def announce(unit: Unit) -> None:
+            unit.events.add(EventType.AUTO_PROMOTE, repo, None, pattern=canonical,
+                            action=str(action), trigger="operator", note=note)  # fmt: skip
+
+        await self.ownership.replace(edited, parse_owners(edited), f"promote-{action}", announce)
         return True, canonical
 
     # -- hard auto-promote ----------------------------------------------------------------
 
-    def _refused(self, request: ClaimRequest, decision: Decision) -> None:
-        """A refusal listener: promote the refused files that reached the threshold."""
-        threshold = self.settings.auto_promote_threshold
-        if threshold <= 0:
+    async def auto_promote(self, changes: Changes, _events: Sequence[Row]) -> None:
+        """After a commit: promote the refused files that reached the threshold."""
+        if self.settings.auto_promote_threshold <= 0:
             return
+        for refused in changes.refused:
+            await self._refused(refused.request, refused.decision)
+
+    async def _refused(self, request: ClaimRequest, decision: Decision) -> None:
+        threshold = self.settings.auto_promote_threshold
         patterns = sorted({conflict.item.pattern for conflict in decision.conflicts})
-        now = self.claims.clock()
+        now = self.clock()
         window = self.settings.auto_promote_window_days
         since = now - timedelta(days=window)
-        rows = self.store.blocked_attempts_since(since, repo_key(request.repo), patterns)
+        rows = await self.store.hotspots.blocked_since(since, repo_key(request.repo), patterns)
         due = auto_promote_due(_attempts(rows), threshold=threshold, window_days=window, now=now)
-        fresh = [c for c in due if shared_entry_for(c.pattern, self.claims.policy) is None]
+        policy = self.ownership.policy.policy
+        fresh = [c for c in due if shared_entry_for(c.pattern, policy) is None]
         if fresh:
-            self._auto_promote(request.repo, fresh, now)
+            await self._auto_promote(request.repo, fresh, now)
 
-    def _auto_promote(self, repo: str | None, due: list[PatternCount], now: datetime) -> None:
+    async def _auto_promote(self, repo: str | None, due: list[PatternCount], now: datetime) -> None:
         text = self.ownership.text
         try:
             for count in due:
@@ -153,7 +158,7 @@ class Hotspots:
             events.add(EventType.AUTO_PROMOTE, repo, None, pattern=subtree,
                        action=str(PromoteAction.SHARED_FILE), trigger="subtree",
                        replaced=replaced)  # fmt: skip
-        self.ownership.replace(collapsed, config, "auto-promote", events)
+        await self.ownership.replace(collapsed, config, "auto-promote", _announcing(events))
 
     def _collapsed(self, text: str, now: datetime) -> str:
         minimum = self.settings.auto_promote_subtree_min_files
@@ -163,35 +168,20 @@ class Hotspots:
             logger.warning("subtree collapse skipped; the promoted entries stay", exc_info=True)
             return text
 
-    def _record_contention(
-        self,
-        tx: Transaction,
-        request: ClaimRequest,
-        decision: Decision,
-        records: list[ClaimRecord],
-    ) -> None:
-        """A grant writer: shared grants that met other holders keep their entry busy."""
-        rows = [
-            {"repo": repo_key(request.repo), "pattern": record.pattern,
-             "engineer": request.engineer, "at": record.created_at}
-            for grant, record in zip(decision.grants, records, strict=True)
-            if grant.shared and grant.shared_with
-        ]  # fmt: skip
-        tx.insert_shared_contention(rows)
-
     # -- auto-demote ----------------------------------------------------------------------
 
-    def demote_sweep(self) -> list[str]:
+    async def demote_sweep(self) -> list[str]:
         """Remove the auto-promoted, unpinned entries that stayed quiet; returns their patterns."""
         threshold = self.settings.auto_promote_threshold
         entries = [e for e in self.ownership.config.shared_files if e.demotable]
         if threshold <= 0 or not entries:
             return []
-        now = self.claims.clock()
+        now = self.clock()
         promote_days = self.settings.auto_promote_window_days
         demote_days = self.settings.auto_demote_window_days
         since = now - timedelta(days=promote_days + demote_days)
-        rows = self.store.blocked_attempts_since(since) + self.store.shared_contention_since(since)
+        rows = [*await self.store.hotspots.blocked_since(since),
+                *await self.store.hotspots.contention_since(since)]  # fmt: skip
         due = demote_due(entries, _attempts(rows), threshold=threshold,
                          promote_window_days=promote_days, demote_window_days=demote_days,
                          now=now)  # fmt: skip
@@ -214,17 +204,31 @@ class Hotspots:
             events.add(EventType.AUTO_DEMOTE, None, None, pattern=entry.pattern,
                        auto_promoted=promoted_on, threshold=threshold,
                        quiet_days=demote_days)  # fmt: skip
-        self.ownership.replace(text, parse_owners(text), "auto-demote", events)
+        await self.ownership.replace(text, parse_owners(text), "auto-demote", _announcing(events))
         return [entry.pattern for entry in removed]
 
-    async def run_demote_loop(self) -> None:
-        """Sweep every `COORD_AUTO_DEMOTE_INTERVAL_SEC` until cancelled."""
-        while True:
-            await asyncio.sleep(self.settings.auto_demote_interval_sec)
-            try:
-                self.demote_sweep()
-            except Exception:  # a boundary: one failed sweep must not end the loop
-                logger.exception("auto-demote sweep failed; trying again next interval")
+
+def _announcing(events: EventBatch) -> Callable[[Unit], None]:
+    """An announcer that adds prepared events to the unit storing the revision."""
+
+    def announce(unit: Unit) -> None:
+        unit.events.rows.extend(events.rows)
+
+    return announce
+
+
+def _blocked_rows(request: ClaimRequest, decision: Decision, now: datetime) -> list[Row]:
+    """One blocked attempt per conflict: the hotspot signal."""
+    return [
+        {
+            "repo": repo_key(request.repo),
+            "pattern": conflict.item.pattern,
+            "engineer": request.engineer,
+            "holder_claim_id": conflict.holder.id,
+            "at": now,
+        }
+        for conflict in decision.conflicts
+    ]
 
 
 def _edit(edit: Callable[[], str]) -> str:

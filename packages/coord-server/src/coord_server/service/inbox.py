@@ -20,10 +20,11 @@ from coord_engine.claims import ClaimRequest
 from coord_engine.decide import Decision
 from coord_protocol.requests import InboxNotice, PendingRequests, ReleaseRequest
 from coord_protocol.timestamps import format_utc
-from coord_server.service.claims import ClaimService
+from coord_server.service.arbiter import Unit
+from coord_server.service.changes import Granted
 from coord_server.service.records import ClaimRecord
 from coord_server.service.requests import ReleaseRequests
-from coord_server.storage.store import Row, Transaction, repo_key
+from coord_server.storage import Row, Store, repo_key
 
 AUTO_CONFLICT = "auto_conflict"
 AUTO_NARROW = "auto_narrow"
@@ -32,37 +33,35 @@ AUTO_NARROW = "auto_narrow"
 class Inbox:
     """Writes auto-conflict and auto-narrow notices, and reads a session's inbox."""
 
-    def __init__(self, claims: ClaimService, requests: ReleaseRequests) -> None:
-        self.claims = claims
+    def __init__(self, store: Store, requests: ReleaseRequests) -> None:
+        self.store = store
         self.requests = requests
-        claims.refusal_writers.append(self._refused)
-        claims.grant_writers.append(self._narrowed)
 
-    def _refused(self, tx: Transaction, request: ClaimRequest, decision: Decision) -> None:
-        """A refusal writer: tell each holder in the way (once per claim) who was refused."""
+    async def write_notices(self, unit: Unit) -> None:
+        """A step before the commit: the notices of the unit's refusals and grants."""
+        for refused in unit.changes.refused:
+            await self._refused(unit, refused.request, refused.decision)
+        for granted in unit.changes.granted:
+            await self._narrowed(unit, granted)
+
+    async def _refused(self, unit: Unit, request: ClaimRequest, decision: Decision) -> None:
+        """Tell each holder in the way (once per claim) who was refused."""
         first_pattern: dict[str, str] = {}
         for conflict in decision.conflicts:
             first_pattern.setdefault(conflict.holder.id, conflict.item.pattern)
-        now = self.claims.clock()
         for claim_id, pattern in first_pattern.items():
-            counted = tx.bump_inbox_notice(
-                claim_id, AUTO_CONFLICT, request.engineer, at=now, pattern=pattern
+            counted = await self.store.inbox.bump(
+                unit.tx, claim_id, AUTO_CONFLICT, request.engineer, at=unit.now, pattern=pattern
             )
             if not counted:
-                row = _notice_row(request, claim_id, AUTO_CONFLICT, pattern, now)
-                tx.insert_inbox_notices([row])
+                row = _notice_row(request, claim_id, AUTO_CONFLICT, pattern, unit.now)
+                await self.store.inbox.insert(unit.tx, [row])
 
-    def _narrowed(
-        self,
-        tx: Transaction,
-        request: ClaimRequest,
-        decision: Decision,
-        records: list[ClaimRecord],
-    ) -> None:
-        """A grant writer: one notice per file claim narrowed around the new symbol claim."""
+    async def _narrowed(self, unit: Unit, granted: Granted) -> None:
+        """One notice per file claim narrowed around a new symbol claim."""
         rows = [
             _notice_row(
-                request,
+                granted.request,
                 narrow.holder.id,
                 AUTO_NARROW,
                 record.pattern,
@@ -70,16 +69,18 @@ class Inbox:
                 other_claim_id=record.id,
                 symbols=list(narrow.symbols),
             )
-            for grant, record in zip(decision.grants, records, strict=True)
+            for grant, record in zip(granted.decision.grants, granted.records, strict=True)
             for narrow in grant.narrowed
         ]
-        tx.insert_inbox_notices(rows)
+        await self.store.inbox.insert(unit.tx, rows)
 
-    def pending(self, session_id: str, since: datetime | None) -> PendingRequests:
+    async def pending(self, session_id: str, since: datetime | None) -> PendingRequests:
         """The inbox of `session_id`: pending release requests and notices, newest first."""
-        records = {record.id: record for record in self.claims.state.of_session(session_id)}
-        request_rows = self.requests.mark_notified(self.requests.pending_rows(records), "inbox")
-        requests = [self.requests.to_wire(row) for row in request_rows]
+        rows = await self.store.claims.active_of_session(session_id)
+        records = {row["id"]: ClaimRecord.from_row(row) for row in rows}
+        found = await self.store.requests.pending_for(list(records)) if records else []
+        request_rows = await self.requests.mark_notified(found, "inbox")
+        requests = [await self.requests.to_wire(row) for row in request_rows]
         notices = [
             InboxNotice(
                 kind="release_request",
@@ -93,7 +94,7 @@ class Inbox:
             for request in requests
             if since is None or request.created_at > since
         ]
-        stored = self.claims.store.inbox_notices(list(records), since) if records else []
+        stored = await self.store.inbox.about(list(records), since) if records else []
         notices += [_notice(row, records[row["claim_id"]]) for row in stored]
         notices.sort(key=lambda notice: notice.at, reverse=True)
         return PendingRequests(

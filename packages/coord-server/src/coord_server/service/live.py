@@ -1,26 +1,32 @@
 """Live events: committed event rows fanned out to every open `GET /events` stream.
 
-The broadcaster is told of each transaction's events right after its commit (a store hook), so
-a stream never shows a change that rolled back. A stream that resumes (`Last-Event-ID`) first
-reads the durable event log, then continues with the live feed it subscribed to before reading:
-an event committed in between arrives on both paths and is sent once, by id. A subscriber too
-slow to keep up loses its live backlog and catches up from the log the same way, so no event is
-skipped either.
+The broadcaster publishes events in id order and keeps a horizon: the highest id such that
+every event up to it has been published. On SQLite the events of each commit are published
+right after it (one writer, so ids commit in order). On PostgreSQL transactions of different
+repos commit in any order, so a feed reads the log after each signal and publishes only up to
+the first id not committed yet (waiting a moment for it, then passing over an id whose
+transaction rolled back).
 
-Deduplicating by id relies on events reaching the broadcaster in id order, which holds because
-every write commits on the event loop's thread, one transaction at a time. Replicas on
-PostgreSQL will feed it from LISTEN/NOTIFY and must keep that order (or replay from the log).
+A stream subscribes first, then replays the log from its resume point up to the horizon, then
+follows the live feed: every event reaches it exactly once. A subscriber too slow to keep up
+loses its live backlog and catches up from the log the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from coord_protocol.errors import CoordError, ErrorCode
+from coord_server.service.changes import Changes
 from coord_server.service.events import payload_json
-from coord_server.storage.store import Row, Store, repo_key
+from coord_server.storage import Row, Store, repo_key
+from coord_server.storage.events import event_filters
 
 BACKLOG_LIMIT = 1000
 """Live events one subscriber may have unsent before it falls back to reading the log."""
@@ -30,6 +36,15 @@ REPLAY_PAGE = 500
 
 HEARTBEAT_SEC = 15.0
 """Silence after which a stream sends a comment, so proxies and clients see it is alive."""
+
+GAP_WAIT_SEC = 2.0
+"""How long the feed waits for a missing event id to commit before passing over it (its
+transaction rolled back; transactions here last milliseconds)."""
+
+GAP_RECHECK_SEC = 0.05
+"""How soon the feed looks again while it waits for a missing id."""
+
+logger = logging.getLogger("coord.live")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +86,11 @@ class EventFilter:
             and (self.engineer is None or event.engineer == self.engineer)
             and (not self.types or event.event_type in self.types)
         )
+
+    def conditions(self) -> list[Any]:
+        """The same filter as SQL conditions on the event log."""
+        repo = None if self.repo is None else repo_key(self.repo)
+        return event_filters(repo, self.engineer, self.types, None)
 
 
 class Subscription:
@@ -138,21 +158,39 @@ class BroadcasterClosedError(Exception):
 
 
 class Broadcaster:
-    """Fans every committed event out to the open subscriptions."""
+    """Fans every committed event out to the open subscriptions, in id order."""
 
-    def __init__(self, backlog_limit: int = BACKLOG_LIMIT) -> None:
+    def __init__(self, max_streams: int, backlog_limit: int = BACKLOG_LIMIT) -> None:
+        self.max_streams = max_streams
         self.backlog_limit = backlog_limit
         self.heartbeat_sec = HEARTBEAT_SEC
+        self.horizon = 0
+        """Every event with an id up to this one has been published."""
         self._subscriptions: set[Subscription] = set()
         self._closed = False
 
-    def publish(self, rows: list[Row]) -> None:
-        """Announce committed event rows (a store's after-commit hook)."""
+    def publish(self, rows: Sequence[Row]) -> None:
+        """Announce committed event rows, whose ids follow the horizon without a gap."""
+        if not rows:
+            return
+        self.horizon = max(self.horizon, *(row["id"] for row in rows))
         if not self._subscriptions:
             return
         events = [LiveEvent.from_row(row) for row in rows]
         for subscription in list(self._subscriptions):
             subscription.offer(events)
+
+    def check_room(self) -> None:
+        """Refuse (429) a new stream past COORD_MAX_EVENT_STREAMS."""
+        if len(self._subscriptions) >= self.max_streams:
+            raise CoordError(
+                ErrorCode.RATE_LIMITED,
+                f"{len(self._subscriptions)} event streams are open on this replica, the most "
+                f"allowed (COORD_MAX_EVENT_STREAMS={self.max_streams}); close one, or retry in a "
+                "few seconds.",
+                cap="COORD_MAX_EVENT_STREAMS",
+                retry_after=5,
+            )
 
     @contextlib.contextmanager
     def subscribe(self) -> Iterator[Subscription]:
@@ -178,27 +216,112 @@ class Broadcaster:
         return len(self._subscriptions)
 
 
+class DirectFeed:
+    """SQLite: each commit's events are published right after it (ids commit in order)."""
+
+    def __init__(self, broadcaster: Broadcaster) -> None:
+        self.broadcaster = broadcaster
+
+    async def start(self, store: Store) -> None:
+        """Begin at the newest stored event."""
+        self.broadcaster.horizon = await store.events.last_id()
+
+    async def committed(self, _changes: Changes, events: Sequence[Row]) -> None:
+        """After a commit: publish its events."""
+        self.broadcaster.publish(events)
+
+    def poke(self) -> None:
+        """Nothing to read: every event was published at its commit."""
+
+    async def run(self) -> None:
+        """Nothing runs in the background."""
+        await asyncio.Event().wait()
+
+
+class LogFeed:
+    """PostgreSQL: read the log after each signal (or local commit), publish in id order."""
+
+    def __init__(self, store: Store, broadcaster: Broadcaster) -> None:
+        self.store = store
+        self.broadcaster = broadcaster
+        self._poked = asyncio.Event()
+        self._gap_since: float | None = None
+
+    async def start(self, store: Store) -> None:
+        """Begin at the newest stored event."""
+        self.broadcaster.horizon = await store.events.last_id()
+
+    async def committed(self, _changes: Changes, events: Sequence[Row]) -> None:
+        """After a local commit: read the log (this replica's events come from it too)."""
+        if events:
+            self.poke()
+
+    def poke(self) -> None:
+        """New events may be in the log."""
+        self._poked.set()
+
+    async def run(self) -> None:
+        """Read and publish until cancelled."""
+        while True:
+            waiting_for_gap = self._gap_since is not None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(GAP_RECHECK_SEC if waiting_for_gap else None):
+                    await self._poked.wait()
+            self._poked.clear()
+            try:
+                await self._catch_up()
+            except Exception:  # a boundary: the next signal reads again from the horizon
+                logger.exception("reading new events failed; trying again")
+
+    async def _catch_up(self) -> None:
+        while True:
+            rows = await self.store.events.after(self.broadcaster.horizon, REPLAY_PAGE)
+            ready = self._up_to_gap(rows)
+            self.broadcaster.publish(ready)
+            if len(rows) < REPLAY_PAGE or len(ready) < len(rows):
+                return
+
+    def _up_to_gap(self, rows: list[Row]) -> list[Row]:
+        """The rows that follow the horizon without a missing id (waiting a while for one)."""
+        expected = self.broadcaster.horizon + 1
+        ready: list[Row] = []
+        for row in rows:
+            if row["id"] != expected and not self._gap_expired():
+                return ready
+            self._gap_since = None
+            ready.append(row)
+            expected = row["id"] + 1
+        return ready
+
+    def _gap_expired(self) -> bool:
+        now = time.monotonic()
+        if self._gap_since is None:
+            self._gap_since = now
+        return now - self._gap_since >= GAP_WAIT_SEC
+
+
 async def follow(
     store: Store,
+    broadcaster: Broadcaster,
     subscription: Subscription,
     event_filter: EventFilter,
     after_id: int,
-    heartbeat_sec: float,
 ) -> AsyncGenerator[LiveEvent | None, None]:
     """Matching events in id order, from the log after `after_id` and then live.
 
-    Subscribe first, then take `after_id` (`store.last_event_id()` for "from now on"): every
-    event committed after that point then reaches the subscription or the log, so none is
-    missed. Yields None after `heartbeat_sec` of silence. Ends when the broadcaster closes.
+    Subscribe first, then take `after_id` (the broadcaster's horizon for "from now on"): every
+    event published after that point then reaches the subscription, and the replay reads the
+    log only up to the horizon, so none is missed and none is sent twice. Yields None after the
+    heartbeat interval of silence. Ends when the broadcaster closes.
     """
     last_id = after_id
     with contextlib.suppress(BroadcasterClosedError):
         while True:
-            async for event in _replay(store, event_filter, last_id):
+            async for event in _replay(store, event_filter, last_id, broadcaster.horizon):
                 last_id = event.id
                 yield event
             while not subscription.overflowed:
-                live = await subscription.next(heartbeat_sec)
+                live = await subscription.next(broadcaster.heartbeat_sec)
                 if live is None:
                     yield None
                 elif live.id > last_id and event_filter.matches(live):
@@ -208,13 +331,11 @@ async def follow(
 
 
 async def _replay(
-    store: Store, event_filter: EventFilter, after_id: int
+    store: Store, event_filter: EventFilter, after_id: int, upto: int
 ) -> AsyncIterator[LiveEvent]:
-    repo = None if event_filter.repo is None else repo_key(event_filter.repo)
-    while True:
-        rows = store.events_after(
-            after_id, REPLAY_PAGE, repo, event_filter.engineer, event_filter.types
-        )
+    conditions = event_filter.conditions()
+    while after_id < upto:
+        rows = await store.events.after(after_id, REPLAY_PAGE, upto, conditions)
         for row in rows:
             after_id = row["id"]
             yield LiveEvent.from_row(row)

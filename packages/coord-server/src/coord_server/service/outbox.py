@@ -8,7 +8,7 @@ the same `X-Coord-Delivery-Id`, so a receiver can drop duplicates.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from coord_protocol.outbox import (
@@ -21,7 +21,7 @@ from coord_protocol.outbox import (
 from coord_protocol.vocab import EventType
 from coord_server.service.events import payload_json
 from coord_server.service.records import new_id
-from coord_server.storage.store import Row, Store
+from coord_server.storage import Row, Store
 
 logger = logging.getLogger("coord.webhooks")
 
@@ -50,10 +50,6 @@ class Outbox:
         """Outbox rows for stored events (each with its `id`), due at once."""
         return [_row(event) for event in events if self.wants(event["event_type"])]
 
-    def install(self, store: Store) -> None:
-        """Have every transaction of `store` write outbox rows beside its events."""
-        store.hooks.outbox_rows = self.rows_for
-
 
 def _row(event: Row) -> Row:
     return {
@@ -68,18 +64,18 @@ def _row(event: Row) -> Row:
     }
 
 
-def outbox_stats(store: Store, now: datetime, configured: bool) -> OutboxStats:
+async def outbox_stats(store: Store, now: datetime, configured: bool) -> OutboxStats:
     """Rows of the last 24 hours per event type and state, and the backlog of any age."""
     since = now - STATS_WINDOW
     per_type: dict[str, dict[str, int]] = {}
-    for row in store.outbox_counts(since):
+    for row in await store.outbox.counts(since):
         per_type.setdefault(row["event_type"], {})[row["state"]] = row["count"]
     by_event = [
         OutboxEventStats(event_type=EventType(event_type), **_known_states(counts))
         for event_type, counts in sorted(per_type.items())
     ]
     totals = {state: sum(getattr(line, state) for line in by_event) for state in OUTBOX_STATES}
-    backlog = store.outbox_backlog()
+    backlog = await store.outbox.backlog()
     return OutboxStats(
         webhook_configured=configured,
         window_hours=int(STATS_WINDOW.total_seconds() // 3600),
@@ -111,3 +107,35 @@ def delivery(row: Row) -> OutboxDelivery:
         last_error=row["last_error"],
         delivered_at=row["delivered_at"],
     )
+
+
+class OutboxAdmin:
+    """What operators do with the outbox: stats, the newest rows, retries, purges."""
+
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime], wake: Callable[[], None] | None
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.wake = wake
+        """Wakes the deliverer (None without a webhook receiver)."""
+
+    async def stats(self) -> OutboxStats:
+        """Rows of the last 24 hours per event type and state, and the backlog."""
+        return await outbox_stats(self.store, self.clock(), self.wake is not None)
+
+    async def tail(self, limit: int, state: str | None) -> list[OutboxDelivery]:
+        """The newest rows, newest first."""
+        return [delivery(row) for row in await self.store.outbox.tail(limit, state)]
+
+    async def retry(self, states: Sequence[str], delivery_ids: Sequence[str] | None) -> int:
+        """Give failed or exhausted rows a fresh budget, due now; how many were re-armed."""
+        rearmed = await self.store.outbox.rearm(states, delivery_ids, self.clock())
+        if rearmed and self.wake is not None:
+            self.wake()
+        return rearmed
+
+    async def purge(self, older_than_days: float, states: Sequence[str]) -> int:
+        """Delete finished rows older than the given days; how many went."""
+        before = self.clock() - timedelta(days=older_than_days)
+        return await self.store.outbox.purge(before, states)

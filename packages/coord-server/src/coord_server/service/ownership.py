@@ -1,10 +1,10 @@
 """owners.yaml held in the database: the rules every decision uses, in force at once (SPEC §8).
 
 The document is stored as text, exactly as uploaded or edited, one row per revision; the newest
-is in force. Putting a revision in force rebuilds the decision policy (shared files and hard
-areas) and reclassifies the active claims in the same transaction, so a file promoted to
-`shared_files` stops producing 409s with the very next request, and every claim and conflict
-reports the severity of the current areas.
+is in force. Putting a revision in force reclassifies the active claims of every repo (shared
+status and severity) in the same unit that stores it, holding every repo with active claims,
+so a file promoted to `shared_files` stops producing 409s with the very next request, on every
+replica, and every claim and conflict reports the severity of the current areas.
 
 A claim that became shared stays shared until it ends, even if a later revision drops the entry:
 its holder and the other holders were granted side by side, and turning them exclusive again
@@ -13,23 +13,23 @@ would leave two overlapping exclusive claims that no decision allowed.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
 
 from coord_engine.claims import Policy
 from coord_engine.decide import severity_for, shared_entry_for
 from coord_engine.owners import OwnersConfig, OwnersError, parse_owners
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.vocab import ClaimType, Severity
-from coord_server.service.claims import ClaimService
-from coord_server.service.events import EventBatch
+from coord_server.service.arbiter import Arbiter, Unit
+from coord_server.service.claims import ClaimBook
+from coord_server.service.policy import PolicyHolder, with_rules
 from coord_server.service.records import ClaimRecord
-
-logger = logging.getLogger("coord.ownership")
 
 Reclassified = tuple[ClaimRecord, bool, Severity]
 """An active claim and the `shared` flag and severity it gets under a new revision."""
+
+Announce = Callable[[Unit], None]
+"""Adds the events that explain a new revision (auto-promote, ...) to its unit."""
 
 
 def invalid_ownership(error: OwnersError) -> CoordError:
@@ -43,69 +43,74 @@ def invalid_ownership(error: OwnersError) -> CoordError:
 
 
 class Ownership:
-    """The owners.yaml revision in force, and the policy built from it."""
+    """Storing revisions of owners.yaml and putting them in force."""
 
-    def __init__(self, claims: ClaimService) -> None:
-        self.claims = claims
-        self.text = ""
-        self.config = OwnersConfig()
+    def __init__(self, arbiter: Arbiter, book: ClaimBook, policy: PolicyHolder) -> None:
+        self.arbiter = arbiter
+        self.book = book
+        self.policy = policy
 
-    def load(self) -> None:
-        """Put the newest stored revision in force (without storing it again)."""
-        row = self.claims.store.ownership_document()
-        if row is None:
-            return
-        try:
-            config = parse_owners(row["text"])
-        except OwnersError:
-            # Only a change of the format's rules can get here (every revision was checked when
-            # stored); coordinating without the rules beats not starting at all.
-            logger.exception("the stored owners.yaml no longer parses; upload a corrected one")
-            return
-        self._put_in_force(row["text"], config, source=None, events=None)
+    @property
+    def text(self) -> str:
+        """The document in force."""
+        return self.policy.text
 
-    def upload(self, text: str) -> tuple[OwnersConfig, int]:
+    @property
+    def config(self) -> OwnersConfig:
+        """The document in force, parsed."""
+        return self.policy.config
+
+    async def load(self) -> None:
+        """Put the newest stored revision in force (at start)."""
+        row = await self.arbiter.store.ownership.newest()
+        if row is not None:
+            await self.policy.ensure(row["id"])
+
+    async def upload(self, text: str) -> tuple[OwnersConfig, int]:
         """Validate and store an uploaded document; returns it parsed and the claims changed."""
         try:
             config = parse_owners(text)
         except OwnersError as exc:
             raise invalid_ownership(exc) from None
-        return config, self.replace(text, config, "upload")
+        return config, await self.replace(text, config, "upload")
 
-    def replace(
-        self, text: str, config: OwnersConfig, source: str, events: EventBatch | None = None
+    async def replace(
+        self, text: str, config: OwnersConfig, source: str, announce: Announce | None = None
     ) -> int:
-        """Store `text` (already parsed as `config`) and put it in force, with `events` in the
-        same transaction; returns how many active claims changed `shared` or severity."""
-        return self._put_in_force(text, config, source, events)
+        """Store `text` (already parsed as `config`) and put it in force; returns how many
+        active claims changed `shared` or severity."""
+        repos = await self._repos_holding_claims()
+        policy = with_rules(self.policy.policy, config)
+        before = (self.policy.text, self.policy.config, self.policy.revision)
+        try:
+            async with self.arbiter.hold(repos) as unit:
+                store = self.arbiter.store
+                await store.ownership.insert(unit.tx, text, source, unit.now)
+                revision = await store.ownership.newest_id_in(unit.tx)
+                changed = await self._reclassify(unit, policy)
+                if announce is not None:
+                    announce(unit)
+                # In force before the steps after the commit run: the queues they serve must
+                # be decided under the new rules.
+                self.policy.adopt(text, config, revision)
+        except BaseException:
+            self.policy.adopt(*before)
+            raise
+        return changed
 
-    def _put_in_force(
-        self, text: str, config: OwnersConfig, source: str | None, events: EventBatch | None
-    ) -> int:
-        policy = replace(
-            self.claims.policy,
-            shared_patterns=config.shared_patterns(),
-            hard_patterns=config.hard_patterns(),
+    async def _repos_holding_claims(self) -> list[str | None]:
+        stored = set(await self.arbiter.store.claims.active_repos())
+        held = {key for key, view in self.arbiter.views.items() if view.claims}
+        return [key or None for key in sorted(stored | held)] or [None]
+
+    async def _reclassify(self, unit: Unit, policy: Policy) -> int:
+        changes = reclassify(
+            (record for view in unit.views.values() for record in list(view.records())), policy
         )
-        changes = reclassify(self.claims.state.claims.values(), policy)
-        now = self.claims.clock()
-        if source is not None or changes:
-            with self.claims.store.transaction() as tx:
-                if source is not None:
-                    tx.insert_ownership_document(text, source, now)
-                for record, shared, severity in changes:
-                    tx.update_claim(record.id, shared=shared, severity=str(severity))
-                if events is not None:
-                    tx.insert_events(events.rows)
-        self.text, self.config = text, config
-        self.claims.policy = policy
-        unblocked: set[str | None] = set()
         for record, shared, severity in changes:
             if shared and not record.shared:
-                unblocked.add(record.repo)
-            record.shared, record.severity = shared, severity
-        if unblocked:
-            self.claims.announce(unblocked)  # waiters behind a now-shared claim may go ahead
+                unit.changes.unblocked.add(unit.view(record.repo).key)
+            await self.book.update(unit, record, shared=shared, severity=severity)
         return len(changes)
 
 

@@ -1,20 +1,23 @@
 """The queue desk: parks claim requests that conflict and grants them when the way clears (SPEC §6).
 
-A release, expiry or narrowing calls `serve()` synchronously, inside the same turn of the event
-loop as the change, so a granted waiter's future is resolved before the releasing request has
-even written its answer: the waiter's response leaves right after.
+Entries live in the database (and in every replica's view of their repo); the caller's long-poll
+lives on the replica that parked it, as a future. Whoever ends what blocked an entry (a release,
+an expiry, a narrowing, on any replica) serves the repo's queue right after its commit, under the
+repo's lock, in queue order, re-deciding each entry against the claims of that moment. A grant
+made for a caller on this replica resolves its future at once; one made elsewhere reaches this
+replica as a signal, and the entry's row holds the claims and the words of the grant.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections import Counter
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from coord_engine.claims import ActiveClaim, ClaimRequest, QueuePolicy
-from coord_engine.decide import Decision
+from coord_engine.decide import Decision, decide
 from coord_engine.queue import (
     CandidateLookup,
     QueueEntry,
@@ -22,165 +25,352 @@ from coord_engine.queue import (
     order_waiters,
     select_grants,
 )
-from coord_protocol.claims import CreateClaimsRequest
+from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.queue import QueueEntry as WireQueueEntry
-from coord_protocol.vocab import EventType, QueueState
-from coord_server.service.claims import ClaimService, GrantContext
-from coord_server.service.events import EventBatch
-from coord_server.service.records import ClaimRecord, new_id
-from coord_server.storage.store import repo_key
+from coord_protocol.vocab import EventType, QueueState, Urgency
+from coord_server.service.arbiter import Arbiter, Unit
+from coord_server.service.changes import Changes, WaitEnded
+from coord_server.service.claims import ClaimBook
+from coord_server.service.records import ClaimRecord, GrantContext, new_id
+from coord_server.service.view import RepoView, Waiter
+from coord_server.service.view_rows import request_json
+from coord_server.storage import Row, Store, repo_key
+
+logger = logging.getLogger("coord.queue")
+
+SERVE_RETRY_SEC = 1.0
+"""Wait before serving a queue again after serving it failed (its entries stay parked)."""
+
+CAP_RETRY_AFTER_SEC = 5
+"""`Retry-After` of a refusal past a queue cap."""
 
 
-@dataclass(slots=True)
-class Outcome:
-    """How a wait ended: granted claims, or the state it ended in."""
+class QueueCaps:
+    """How many entries may wait (COORD_MAX_QUEUE_PER_ENGINEER, COORD_MAX_QUEUE_TOTAL)."""
 
-    state: QueueState
-    records: list[ClaimRecord] = field(default_factory=list)
-    decision: Decision | None = None
-
-
-@dataclass(slots=True)
-class Waiter:
-    """One parked request and the future its long-poll awaits."""
-
-    entry: QueueEntry
-    body: CreateClaimsRequest
-    context: GrantContext
-    expires_at: datetime
-    future: asyncio.Future[Outcome]
-
-    @property
-    def repo(self) -> str | None:
-        """The waiter's repo bucket."""
-        return self.entry.request.repo
-
-    @property
-    def waiting(self) -> bool:
-        """Still in the queue."""
-        return not self.future.done()
+    def __init__(self, per_engineer: int, total: int) -> None:
+        self.per_engineer = per_engineer
+        self.total = total
 
 
 class QueueDesk:
-    """Every waiting request of this process, ordered and served per repo bucket."""
+    """Parking, serving, ending and listing queue entries; the long-polls of this replica."""
 
-    def __init__(self, claims: ClaimService, qpolicy: QueuePolicy) -> None:
-        self.claims = claims
+    def __init__(
+        self,
+        store: Store,
+        arbiter: Arbiter,
+        book: ClaimBook,
+        qpolicy: QueuePolicy,
+        caps: QueueCaps,
+        replica: str,
+    ) -> None:
+        self.store = store
+        self.arbiter = arbiter
+        self.book = book
         self.qpolicy = qpolicy
-        self.waiters: dict[str, Waiter] = {}
-        self._seq = itertools.count()
-        self._grants_per_repo: Counter[str | None] = Counter()
-        claims.release_listeners.append(self.serve)
+        self.caps = caps
+        self.replica = replica
+        self._calls: dict[str, asyncio.Future[WaitEnded]] = {}
+        """Queue id -> the future its caller on this replica awaits."""
+        self._tasks: set[asyncio.Future[None]] = set()
+        """Follow-up work started from callbacks, kept until done (a task nobody holds can be
+        collected before it finishes)."""
 
-    def expire_stale_rows(self) -> None:
-        """Waiting rows of a previous process: their callers are gone, so they end as expired."""
-        now = self.claims.clock()
-        with self.claims.store.transaction() as tx:
-            for row in self.claims.store.waiting_queue_entries():
-                tx.finish_queue_entry(row["queue_id"], str(QueueState.EXPIRED), now)
+    # -- parking --------------------------------------------------------------------------
 
-    def park(
-        self, request: ClaimRequest, body: CreateClaimsRequest, context: GrantContext
+    async def check_caps(self, engineer: str) -> None:
+        """Refuse (429) a new entry past the per-engineer or the total cap."""
+        mine = await self.store.queue.waiting_count(engineer)
+        if mine >= self.caps.per_engineer:
+            raise _over_cap(
+                f"{engineer!r} already has {mine} claim requests waiting, the most allowed "
+                f"(COORD_MAX_QUEUE_PER_ENGINEER={self.caps.per_engineer}). Cancel one with "
+                "DELETE /requests/{queue_id}, or let one finish, then queue again.",
+                "COORD_MAX_QUEUE_PER_ENGINEER",
+            )
+        total = await self.store.queue.waiting_count()
+        if total >= self.caps.total:
+            raise _over_cap(
+                f"{total} claim requests are waiting, the most the service allows "
+                f"(COORD_MAX_QUEUE_TOTAL={self.caps.total}); retry without wait_seconds to be "
+                "told who holds the scope, or queue again in a few seconds.",
+                "COORD_MAX_QUEUE_TOTAL",
+            )
+
+    async def park(
+        self,
+        unit: Unit,
+        request: ClaimRequest,
+        context: GrantContext,
+        wait_seconds: int,
+        urgency: Urgency,
     ) -> Waiter:
-        """Queue a request that conflicts now; its caller awaits `waiter.future`."""
-        now = self.claims.clock()
+        """Queue a request that conflicts now; its caller then awaits `wait()`."""
+        view = unit.view(request.repo)
+        unit.changing(view)
         queue_id = new_id("q")
-        entry = QueueEntry(queue_id, body.urgency, now, next(self._seq), request)
-        expires_at = now + timedelta(seconds=body.wait_seconds)
+        seq = unit.tx.version_of(view.key)  # unique and increasing per repo: ties by arrival
+        entry = QueueEntry(queue_id, urgency, unit.now, seq, request)
         waiter = Waiter(
-            entry=entry,
-            body=body,
-            context=GrantContext(context.branch, context.description, queue_id),
-            expires_at=expires_at,
-            future=asyncio.get_running_loop().create_future(),
+            entry,
+            GrantContext(context.branch, context.description, queue_id),
+            unit.now + timedelta(seconds=wait_seconds),
+            self.replica,
         )
-        with self.claims.store.transaction() as tx:
-            tx.insert_queue_entry(_row(waiter, now))
-        self.waiters[queue_id] = waiter
+        await self.store.queue.insert(unit.tx, _row(view, waiter))
+        view.waiters[queue_id] = waiter
+        self._calls[queue_id] = asyncio.get_running_loop().create_future()
         return waiter
 
-    def serve(self, repos: set[str | None]) -> None:
-        """Grant every waiter in `repos` that the current claims now allow, in queue order."""
-        for repo in repos:
-            waiting = [w.entry for w in self.waiters.values() if w.repo == repo and w.waiting]
-            if waiting:
-                self._serve_repo(repo, waiting)
+    def forget(self, queue_id: str) -> None:
+        """Drop the call of an entry whose parking did not commit."""
+        self._calls.pop(queue_id, None)
 
-    def _serve_repo(self, repo: str | None, waiting: list[QueueEntry]) -> None:
-        now = self.claims.clock()
-        ordered = order_waiters(waiting, now, self.qpolicy, self._grants_per_repo[repo])
-        lookup = self._lookup()
-        for entry, _ in select_grants(ordered, lookup, self.claims.policy, now):
-            # Decide again against the real state: earlier grants of this pass are stored now,
-            # and their real ids belong in the partners' coexists_with lists.
-            decision = self.claims.decide(entry.request, now)
-            if decision.granted:
-                waiter = self.waiters.pop(entry.queue_id)
-                records = self.claims.grant(entry.request, decision, waiter.context, now)
-                self._grants_per_repo[repo] += 1
-                waiter.future.set_result(Outcome(QueueState.GRANTED, records, decision))
+    # -- waiting --------------------------------------------------------------------------
 
-    def _lookup(self) -> CandidateLookup:
-        state = self.claims.state
+    async def wait(
+        self, waiter: Waiter, seconds: float, hang_up: Callable[[], Awaitable[object]]
+    ) -> WaitEnded | None:
+        """The end of the wait: granted, cancelled or expired; None when the caller hung up."""
+        call = self._calls[waiter.queue_id]
+        gone = asyncio.ensure_future(hang_up())
+        try:
+            watched: set[asyncio.Future[object]] = {call, gone}  # type: ignore[arg-type]
+            done, _ = await asyncio.wait(
+                watched, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            gone.cancel()
+        if call.done():
+            return call.result()
+        hung_up = gone in done
+        ended = await self.end(waiter, QueueState.CANCELLED if hung_up else QueueState.EXPIRED)
+        return None if hung_up else ended
 
-        def candidates(request: ClaimRequest) -> list[ActiveClaim]:
-            return state.candidates(request.repo, [item.pattern for item in request.items])
+    async def end(self, waiter: Waiter, state: QueueState) -> WaitEnded:
+        """End a wait as cancelled or expired (an expired one is granted if free right now).
 
-        return candidates
+        When the entry had already left the queue (granted by a release elsewhere a moment
+        ago), that ending stands; a caller that hung up then has its grant released, since
+        nobody will ever learn its claim ids.
+        """
+        repo = waiter.entry.request.repo
+        async with self.arbiter.hold([repo]) as unit:
+            view = unit.view(repo)
+            if waiter.queue_id not in view.waiters:
+                ended = await self._ended_from_row(waiter.queue_id)
+                if state is QueueState.CANCELLED and ended.records:
+                    await self.book.release(unit, list(ended.records), "released")
+                return ended
+            if state is QueueState.EXPIRED:
+                # Free at the very deadline: granting now beats a 409 the caller retries at once.
+                decision = await self.book.decide(unit, waiter.entry.request)
+                if decision.granted:
+                    return await self._grant(unit, view, waiter, decision)
+            return await self._finish(unit, view, waiter, state)
 
-    def finish(self, queue_id: str, state: QueueState) -> bool:
-        """End a wait as cancelled or expired; False when it had already ended."""
-        waiter = self.waiters.pop(queue_id, None)
-        if waiter is None or not waiter.waiting:
-            return False
-        now = self.claims.clock()
-        events = EventBatch(now)
-        if state is QueueState.CANCELLED:
-            events.add(EventType.QUEUE_CANCEL, waiter.repo, waiter.entry.request.engineer,
-                       queue_id=queue_id)  # fmt: skip
-        with self.claims.store.transaction() as tx:
-            tx.finish_queue_entry(queue_id, str(state), now)
-            tx.insert_events(events.rows)
-        waiter.future.set_result(Outcome(state))
+    async def cancel(self, queue_id: str) -> bool:
+        """`DELETE /requests/{queue_id}`: end a waiting entry; its caller gets 409 at once."""
+        row = await self.store.queue.get(queue_id)
+        if row is None or row["state"] != QueueState.WAITING:
+            raise CoordError(
+                ErrorCode.NOT_FOUND,
+                f"no waiting queue entry {queue_id!r}; it may have been granted or timed out "
+                "(GET /requests?queued=true lists the waiting ones).",
+            )
+        async with self.arbiter.hold([row["repo"] or None]) as unit:
+            view = unit.view(row["repo"] or None)
+            waiter = view.waiters.get(queue_id)
+            if waiter is None:
+                return False
+            await self._finish(unit, view, waiter, QueueState.CANCELLED)
         return True
 
-    def depth(self, engineer: str | None = None, repo: str | None = None) -> int:
-        """Waiting entries, of one engineer and/or repo when given."""
-        return sum(
-            1
-            for w in self.waiters.values()
-            if (engineer is None or w.entry.request.engineer == engineer)
-            and (repo is None or w.repo == repo)
+    async def end_orphans(self) -> bool:
+        """End (expired) the entries nobody can answer: their replica is gone. False when
+        ending some failed (they are tried again next time)."""
+        replicas = await self.store.queue.waiting_replicas()
+        live = await self.store.db.live_replicas(replicas)
+        orphans: dict[str, set[str]] = {}
+        for row in await self.store.queue.orphans(live):
+            orphans.setdefault(row["repo"], set()).add(row["queue_id"])
+        ok = True
+        for key, queue_ids in sorted(orphans.items()):
+            try:
+                async with self.arbiter.hold([key or None]) as unit:
+                    view = unit.view(key or None)
+                    for queue_id in sorted(queue_ids & set(view.waiters)):
+                        await self._finish(unit, view, view.waiters[queue_id], QueueState.EXPIRED)
+            except Exception:  # a boundary: tried again at the next sweep
+                logger.exception("ending orphaned queue entries of %r failed", key)
+                ok = False
+        return ok
+
+    # -- serving --------------------------------------------------------------------------
+
+    async def serve(self, keys: Iterable[str]) -> None:
+        """Grant the waiters of these repos that the claims now allow, in queue order."""
+        for key in sorted(set(keys)):
+            if not self.arbiter.view(key).waiters:
+                continue  # a later entry parked against this very state, so it still conflicts
+            try:
+                async with self.arbiter.hold([key or None]) as unit:
+                    await self._serve_view(unit, unit.views[key])
+            except Exception:  # a boundary: the entries stay parked and are served again soon
+                logger.exception("serving the queue of %r failed; trying again shortly", key)
+                asyncio.get_running_loop().call_later(SERVE_RETRY_SEC, self._serve_later, key)
+
+    def _serve_later(self, key: str) -> None:
+        self._start(self.serve([key]))
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve_view(self, unit: Unit, view: RepoView) -> None:
+        await self.book.policy.ensure(unit.owners_revision)
+        waiting = await self._answerable(unit, view)
+        ordered = order_waiters(
+            [waiter.entry for waiter in waiting], unit.now, self.qpolicy, view.grants_served
+        )
+        policy = self.book.policy.policy
+        for entry, _ in select_grants(ordered, _lookup(view), policy, unit.now):
+            # Decide again against the real state: earlier grants of this pass are stored now,
+            # and their real ids belong in the partners' coexists_with lists.
+            decision = await self.book.decide(unit, entry.request)
+            if decision.granted:
+                await self._grant(unit, view, view.waiters[entry.queue_id], decision)
+
+    async def _answerable(self, unit: Unit, view: RepoView) -> list[Waiter]:
+        """The view's waiters whose callers can still be answered; the others end (expired)."""
+        replicas = {waiter.replica for waiter in view.waiters.values()}
+        live = await self.store.db.live_replicas(sorted(replicas))
+        answerable = []
+        for waiter in list(view.waiters.values()):
+            if waiter.replica in live:
+                answerable.append(waiter)  # its deadline is its own replica's to keep
+            else:
+                await self._finish(unit, view, waiter, QueueState.EXPIRED)
+        return answerable
+
+    async def _grant(
+        self, unit: Unit, view: RepoView, waiter: Waiter, decision: Decision
+    ) -> WaitEnded:
+        records = await self.book.grant(unit, waiter.entry.request, decision, waiter.context)
+        view.grants_served += 1
+        notices = tuple(notice for grant in decision.grants for notice in grant.notices)
+        return await self._finish(
+            unit, view, waiter, QueueState.GRANTED, records, decision.warnings, notices
         )
 
-    def depth_by_repo(self) -> Counter[str | None]:
-        """Waiting entries per repo bucket."""
-        return Counter(waiter.repo for waiter in self.waiters.values())
+    async def _finish(
+        self,
+        unit: Unit,
+        view: RepoView,
+        waiter: Waiter,
+        state: QueueState,
+        records: Sequence[ClaimRecord] = (),
+        warnings: tuple[str, ...] = (),
+        notices: tuple[str, ...] = (),
+    ) -> WaitEnded:
+        unit.changing(view)
+        outcome = {"warnings": list(warnings), "notices": list(notices)} if records else None
+        await self.store.queue.finish(
+            unit.tx, view.key, [waiter.queue_id], str(state), unit.now,
+            [record.id for record in records], outcome,
+        )  # fmt: skip
+        view.waiters.pop(waiter.queue_id, None)
+        if state is QueueState.CANCELLED:
+            unit.events.add(EventType.QUEUE_CANCEL, view.repo, waiter.engineer,
+                            queue_id=waiter.queue_id)  # fmt: skip
+        ended = WaitEnded(waiter.queue_id, view.key, state, tuple(records), warnings, notices)
+        unit.changes.waits_ended.append(ended)
+        return ended
 
-    def listing(self, engineer: str | None, repo: str | None) -> list[WireQueueEntry]:
+    # -- answering callers ----------------------------------------------------------------
+
+    async def answer(self, changes: Changes, _events: Sequence[Row]) -> None:
+        """After a commit: resolve the calls of this replica's entries that left the queue."""
+        for ended in changes.waits_ended:
+            self._resolve(ended)
+
+    async def serve_unblocked(self, changes: Changes, _events: Sequence[Row]) -> None:
+        """After a commit: serve the queues of the repos where something stopped blocking."""
+        if changes.unblocked:
+            await self.serve(changes.unblocked)
+
+    def ended_elsewhere(self, queue_ids: Iterable[str]) -> None:
+        """Another replica ended entries (or signals were lost: all of them may have ended)."""
+        for queue_id in queue_ids:
+            if queue_id in self._calls:
+                self._start(self._resolve_from_row(queue_id))
+
+    def recheck_all(self) -> None:
+        """Look at every waiting call's row again (after the replica signals were lost)."""
+        self.ended_elsewhere(list(self._calls))
+
+    async def _resolve_from_row(self, queue_id: str) -> None:
+        row = await self.store.queue.get(queue_id)
+        if row is not None and row["state"] != QueueState.WAITING:
+            self._resolve(await self._ended(row))
+
+    def _resolve(self, ended: WaitEnded) -> None:
+        call = self._calls.pop(ended.queue_id, None)
+        if call is not None and not call.done():
+            call.set_result(ended)
+
+    async def _ended_from_row(self, queue_id: str) -> WaitEnded:
+        row = await self.store.queue.get(queue_id)
+        if row is None:
+            return WaitEnded(queue_id, "", QueueState.EXPIRED)
+        return await self._ended(row)
+
+    async def _ended(self, row: Row) -> WaitEnded:
+        claim_ids = list(row["granted_claim_ids"] or [])
+        records = [ClaimRecord.from_row(r) for r in await self.store.claims.by_ids(claim_ids)]
+        outcome = row["outcome"] or {}
+        return WaitEnded(
+            row["queue_id"], row["repo"], QueueState(row["state"]), tuple(records),
+            tuple(outcome.get("warnings", ())), tuple(outcome.get("notices", ())),
+        )  # fmt: skip
+
+    # -- reading --------------------------------------------------------------------------
+
+    def depth(self, engineer: str) -> int:
+        """Waiting entries of `engineer`, as this replica's views hold them."""
+        return sum(
+            1
+            for view in self.arbiter.views.values()
+            for waiter in view.waiters.values()
+            if waiter.engineer == engineer
+        )
+
+    async def listing(self, engineer: str | None, repo: str | None) -> list[WireQueueEntry]:
         """Waiting entries in service order per repo, with who they wait on."""
-        now = self.claims.clock()
+        views = await self.arbiter.all_current()
+        now = self.arbiter.clock()
         rows: list[WireQueueEntry] = []
-        for bucket in sorted({w.repo for w in self.waiters.values()}, key=repo_key):
-            entries = [w.entry for w in self.waiters.values() if w.repo == bucket]
-            ordered = order_waiters(entries, now, self.qpolicy, self._grants_per_repo[bucket])
+        for view in sorted(views, key=lambda v: v.key):
+            if repo is not None and view.key != repo_key(repo):
+                continue
+            entries = [waiter.entry for waiter in view.waiters.values()]
+            ordered = order_waiters(entries, now, self.qpolicy, view.grants_served)
             for position, entry in enumerate(ordered, start=1):
-                waiter = self.waiters[entry.queue_id]
-                if (engineer and entry.request.engineer != engineer) or (
-                    repo and waiter.repo != repo
-                ):
-                    continue
-                rows.append(self._wire(waiter, position, now))
+                if engineer is None or entry.request.engineer == engineer:
+                    rows.append(self._wire(view, view.waiters[entry.queue_id], position, now))
         return rows
 
-    def _wire(self, waiter: Waiter, position: int, now: datetime) -> WireQueueEntry:
+    def _wire(self, view: RepoView, waiter: Waiter, position: int, now: datetime) -> WireQueueEntry:
         request = waiter.entry.request
-        blocking = self.claims.decide(request, now).blocking_claim_ids
-        holder = self.claims.state.claims.get(blocking[0]) if blocking else None
+        decision = decide(request, _lookup(view)(request), self.book.policy.policy, now)
+        blocking = decision.blocking_claim_ids
+        holder = view.claims.get(blocking[0]) if blocking else None
         first = request.items[0]
         return WireQueueEntry(
-            queue_id=waiter.entry.queue_id,
-            repo=waiter.repo,
+            queue_id=waiter.queue_id,
+            repo=view.repo,
             blocking_claim_id=holder.id if holder else None,
             blocking_engineer=holder.engineer if holder else None,
             blocking_pattern=holder.pattern if holder else None,
@@ -198,16 +388,29 @@ class QueueDesk:
         )
 
 
-def _row(waiter: Waiter, now: datetime) -> dict[str, object]:
+def _lookup(view: RepoView) -> CandidateLookup:
+    def candidates(request: ClaimRequest) -> list[ActiveClaim]:
+        return view.candidates(item.pattern for item in request.items)
+
+    return candidates
+
+
+def _row(view: RepoView, waiter: Waiter) -> dict[str, object]:
+    entry = waiter.entry
     return {
-        "queue_id": waiter.entry.queue_id,
-        "repo": repo_key(waiter.repo),
-        "engineer": waiter.entry.request.engineer,
-        "session_id": waiter.entry.request.session_id,
-        "request": waiter.body.model_dump(mode="json"),
-        "urgency": str(waiter.entry.urgency),
-        "seq": waiter.entry.seq,
-        "enqueued_at": now,
+        "queue_id": entry.queue_id,
+        "repo": view.key,
+        "engineer": entry.request.engineer,
+        "session_id": entry.request.session_id,
+        "request": request_json(entry.request, waiter.context),
+        "urgency": str(entry.urgency),
+        "seq": entry.seq,
+        "enqueued_at": entry.enqueued_at,
         "expires_at": waiter.expires_at,
         "state": str(QueueState.WAITING),
+        "replica": waiter.replica,
     }
+
+
+def _over_cap(message: str, setting: str) -> CoordError:
+    return CoordError(ErrorCode.RATE_LIMITED, message, cap=setting, retry_after=CAP_RETRY_AFTER_SEC)

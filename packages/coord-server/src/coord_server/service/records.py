@@ -11,12 +11,21 @@ from coord_engine.claims import ActiveClaim
 from coord_protocol.claims import Claim
 from coord_protocol.conflicts import ConflictingClaim
 from coord_protocol.vocab import ClaimType, ScopeType, Severity
-from coord_server.storage.store import Row, repo_key
+from coord_server.storage import Row, repo_key
 
 
 def new_id(prefix: str) -> str:
     """An opaque, unguessable id such as `clm_3f9a...`."""
     return f"{prefix}_{os.urandom(10).hex()}"  # secrets.token_hex(10), without its layers
+
+
+@dataclass(frozen=True, slots=True)
+class GrantContext:
+    """What a grant stores beside the decision: the claimant's own words, and its queue entry."""
+
+    branch: str | None = None
+    description: str | None = None
+    queue_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from coord_server.settings import Settings
-from coord_server.storage.store import RETAINED, Store
+from coord_server.storage import Lease, Store
+from coord_server.storage.retention import RETAINED
 
 logger = logging.getLogger("coord.retention")
 
@@ -64,10 +65,11 @@ class RetentionPolicy:
 class Retention:
     """Purges old rows now and then, in small batches, until cancelled."""
 
-    def __init__(self, store: Store, policy: RetentionPolicy, clock: Clock) -> None:
+    def __init__(self, store: Store, policy: RetentionPolicy, clock: Clock, lease: Lease) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.lease = lease
         self.swept = asyncio.Event()
         """Set after every sweep (tests wait on it)."""
 
@@ -77,7 +79,7 @@ class Retention:
         for table, before in self.policy.cutoffs(now).items():
             purged[table] = 0
             while True:
-                deleted = self.store.purge_old_rows(table, before, BATCH_ROWS)
+                deleted = await self.store.retained.purge(table, before, BATCH_ROWS)
                 purged[table] += deleted
                 if deleted < BATCH_ROWS:
                     break
@@ -85,8 +87,9 @@ class Retention:
         return purged
 
     async def run(self) -> None:
-        """Sweep at start and then every `SWEEP_INTERVAL_SEC`."""
+        """Sweep at start (of leading) and then every `SWEEP_INTERVAL_SEC`, while leading."""
         while True:
+            await self.lease.wait_leading()
             try:
                 purged = await self.purge(self.clock())
                 if any(purged.values()):

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from coord_engine.claims import ClaimRequest
 from coord_protocol.errors import CoordError, ErrorCode
-from coord_server.repo_files import TrackedFiles
-
-if TYPE_CHECKING:
-    from coord_server.context import AppContext
+from coord_server.repo_files import RepoFiles, TrackedFiles
+from coord_server.service.symbol_check import SymbolValidator
 
 OVERLAP_LIST_LIMIT = 50
 
@@ -33,33 +30,50 @@ class ScopeReport:
         return self.tracked.matching_both(a, b, OVERLAP_LIST_LIMIT)
 
 
-async def tracked_files(ctx: AppContext) -> TrackedFiles | None:
-    """The checkout's tracked files, when the server has a checkout."""
-    return None if ctx.repo_files is None else await ctx.repo_files.snapshot()
+class ScopeChecker:
+    """The checkout's view of requests: limits, warnings, file lists (all no-ops without one)."""
 
+    def __init__(
+        self,
+        repo_files: RepoFiles | None,
+        symbols: SymbolValidator | None,
+        max_files: int,
+        max_ratio: float,
+    ) -> None:
+        self.repo_files = repo_files
+        self.symbols = symbols
+        self.max_files = max_files
+        self.max_ratio = max_ratio
 
-async def check_scope(ctx: AppContext, request: ClaimRequest) -> ScopeReport:
-    """Refuse (400) broad patterns and unknown symbols; warn about patterns matching nothing."""
-    symbol_warnings = [] if ctx.symbols is None else await ctx.symbols.check(request)
-    tracked = await tracked_files(ctx)
-    if tracked is None:
-        return ScopeReport(warnings=symbol_warnings)
-    patterns = [item.pattern for item in request.items]
-    settings = ctx.settings
-    scoped = ctx.repo_files is not None and ctx.repo_files.scoped
-    violations = tracked.check_scope(
-        patterns, settings.max_claim_files, settings.max_claim_ratio, scoped
-    )
-    if violations:
-        raise CoordError(
-            ErrorCode.SCOPE_TOO_BROAD,
-            " ".join(violation.message for violation in violations),
-            violations=[
-                {"pattern": v.pattern, "matched": v.matched, "limit": v.limit, "kind": v.kind}
-                for v in violations
-            ],
-        )
-    return ScopeReport(tracked, [*zero_match_warnings(tracked, patterns), *symbol_warnings])
+    @property
+    def configured(self) -> bool:
+        """A checkout is known."""
+        return self.repo_files is not None
+
+    async def tracked(self, repo: str | None) -> TrackedFiles | None:
+        """The checkout's tracked files, when the server has a checkout."""
+        del repo  # one checkout serves every repo bucket today
+        return None if self.repo_files is None else await self.repo_files.snapshot()
+
+    async def check(self, request: ClaimRequest) -> ScopeReport:
+        """Refuse (400) broad patterns and unknown symbols; warn about patterns matching nothing."""
+        symbol_warnings = [] if self.symbols is None else await self.symbols.check(request)
+        tracked = await self.tracked(request.repo)
+        if tracked is None:
+            return ScopeReport(warnings=symbol_warnings)
+        patterns = [item.pattern for item in request.items]
+        scoped = self.repo_files is not None and self.repo_files.scoped
+        violations = tracked.check_scope(patterns, self.max_files, self.max_ratio, scoped)
+        if violations:
+            raise CoordError(
+                ErrorCode.SCOPE_TOO_BROAD,
+                " ".join(violation.message for violation in violations),
+                violations=[
+                    {"pattern": v.pattern, "matched": v.matched, "limit": v.limit, "kind": v.kind}
+                    for v in violations
+                ],
+            )
+        return ScopeReport(tracked, [*zero_match_warnings(tracked, patterns), *symbol_warnings])
 
 
 def zero_match_warnings(tracked: TrackedFiles, patterns: Sequence[str]) -> list[str]:

@@ -1,79 +1,82 @@
 """Session activity: who was heard from when, and which sessions have gone idle (SPEC §2).
 
-Activity is kept in memory and written to the database at most once per `flush_interval` per
-session: a busy agent would otherwise cost a write per request. After a restart a session may
-therefore look up to that interval older than it was, which only ever shortens its idle time.
+Activity is written to the database at most once per `flush_interval` per session and replica:
+a busy agent would otherwise cost a write per request. Idle expiry reads the database (every
+replica's activity is there), and this replica's own unwritten activity on top: on one process
+it is exact; across replicas a session can look up to one flush interval older than it is.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from coord_server.storage.store import Store
+from coord_server.storage import Row, Store
+
+FLUSH_INTERVAL_SEC = 1.0
 
 
 class SessionActivity:
-    """Last activity per session, and a heap of idle deadlines."""
+    """Last activity per session, written through with a small delay."""
 
     def __init__(
-        self, store: Store, idle_timeout_sec: float, flush_interval_sec: float = 10.0
+        self, store: Store, idle_timeout_sec: float, flush_interval_sec: float = FLUSH_INTERVAL_SEC
     ) -> None:
         self.store = store
         self.idle_timeout = timedelta(seconds=idle_timeout_sec)
         self.flush_interval = timedelta(seconds=flush_interval_sec)
         self.last_seen: dict[str, datetime] = {}
-        self._persisted: dict[str, datetime] = {}
-        self._owners: dict[str, str | None] = {}
-        self._idle_heap: list[tuple[datetime, str]] = []
-        self._scheduled: set[str] = set()
-        self.on_schedule: Callable[[datetime], None] | None = None
-        """Told of every new idle deadline, so the expiry loop can wake for it."""
+        self._written: dict[str, datetime] = {}
 
     @property
     def enabled(self) -> bool:
         """Idle expiry is on (COORD_IDLE_TIMEOUT_SEC > 0)."""
         return self.idle_timeout > timedelta(0)
 
-    def load(self) -> None:
-        """Restore last activity from the database."""
-        for session_id, at in self.store.sessions().items():
-            self.last_seen[session_id] = at
-            self._persisted[session_id] = at
-            self._schedule(session_id)
-
-    def touch(self, session_id: str, principal: str | None, now: datetime) -> None:
+    async def touch(self, session_id: str, principal: str | None, now: datetime) -> None:
         """Count a request carrying `session_id` as activity."""
         self.last_seen[session_id] = now
-        self._owners.setdefault(session_id, principal)
-        persisted = self._persisted.get(session_id)
-        if persisted is None or now - persisted >= self.flush_interval:
-            with self.store.transaction() as tx:
-                tx.touch_session(session_id, self._owners[session_id], now)
-            self._persisted[session_id] = now
-        self._schedule(session_id)
+        written = self._written.get(session_id)
+        if written is None or now - written >= self.flush_interval:
+            async with self.store.transaction() as tx:
+                await self.store.sessions.touch(tx, session_id, principal, now)
+            self._written[session_id] = now
 
-    def _schedule(self, session_id: str) -> None:
-        if self.enabled and session_id not in self._scheduled:
-            deadline = self.last_seen[session_id] + self.idle_timeout
-            heapq.heappush(self._idle_heap, (deadline, session_id))
-            self._scheduled.add(session_id)
-            if self.on_schedule is not None:
-                self.on_schedule(deadline)
+    async def activity(self, session_ids: Iterable[str]) -> dict[str, datetime]:
+        """Last activity of the given sessions (stored, or newer as seen here)."""
+        wanted = sorted(set(session_ids))
+        stored = await self.store.sessions.last_activity(wanted) if wanted else {}
+        for session_id in wanted:
+            seen = self.last_seen.get(session_id)
+            if seen is not None and (session_id not in stored or seen > stored[session_id]):
+                stored[session_id] = seen
+        return stored
 
-    def idle_sessions(self, now: datetime) -> list[str]:
-        """Sessions silent for the idle timeout at `now`; busy ones are rescheduled."""
-        idle = []
-        while self._idle_heap and self._idle_heap[0][0] <= now:
-            _, session_id = heapq.heappop(self._idle_heap)
-            self._scheduled.discard(session_id)
-            if self.last_seen[session_id] + self.idle_timeout <= now:
-                idle.append(session_id)
-            else:
-                self._schedule(session_id)
-        return idle
+    async def idle_claims(self, now: datetime) -> list[Row]:
+        """Active claims (`id`, `repo`, `session_id`) of sessions idle at `now`."""
+        if not self.enabled:
+            return []
+        cutoff = now - self.idle_timeout
+        rows = await self.store.sessions.idle_claims(cutoff)
+        heard = {
+            row["session_id"]
+            for row in rows
+            if self.last_seen.get(row["session_id"], cutoff) > cutoff
+        }
+        if heard:
+            # Heard from here since last written: not idle after all. Writing it now moves the
+            # stored deadline, so the expiry loop does not wake for it again at once.
+            async with self.store.transaction() as tx:
+                for session_id in sorted(heard):
+                    await self.store.sessions.touch(
+                        tx, session_id, None, self.last_seen[session_id]
+                    )
+                    self._written[session_id] = self.last_seen[session_id]
+        return [row for row in rows if row["session_id"] not in heard]
 
-    def next_idle_deadline(self) -> datetime | None:
-        """The earliest instant a session may go idle."""
-        return self._idle_heap[0][0] if self._idle_heap else None
+    async def next_idle_deadline(self) -> datetime | None:
+        """The earliest instant a session holding claims may go idle."""
+        if not self.enabled:
+            return None
+        oldest = await self.store.sessions.oldest_activity_with_claims()
+        return None if oldest is None else oldest + self.idle_timeout

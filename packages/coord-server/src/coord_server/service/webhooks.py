@@ -17,13 +17,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
+from coord_server.service.changes import Changes
 from coord_server.service.outbox import Outbox
 from coord_server.settings import Settings
-from coord_server.storage.store import Row, Store
+from coord_server.storage import Lease, Row, Store
 
 logger = logging.getLogger("coord.webhooks")
 
@@ -39,28 +40,6 @@ CONCURRENCY = 16
 """Attempts in flight at once, so one slow receiver answer does not hold up the rest."""
 
 ERROR_TEXT_LIMIT = 500
-
-
-class Election(Protocol):
-    """Decides which process delivers, so a row is not sent by several at once."""
-
-    def lead(self) -> bool:
-        """True while this process is the elected deliverer (it may try to become it here)."""
-        ...
-
-
-class SoleProcess:
-    """The election on SQLite: the instance lock already makes this the only process.
-
-    On PostgreSQL several replicas share one database; an election there takes a session-level
-    advisory lock (`pg_try_advisory_lock`) on a dedicated connection and leads while holding
-    it. Until that exists every replica delivers, which stays correct (receivers de-duplicate
-    by `X-Coord-Delivery-Id`) but may send a row more than once.
-    """
-
-    def lead(self) -> bool:
-        """Always: no other process can be delivering from this database."""
-        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +113,15 @@ class WebhookDeliverer:
         store: Store,
         policy: DeliveryPolicy,
         clock: Clock,
-        election: Election,
+        lease: Lease,
+        outbox: Outbox,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock
-        self.election = election
+        self.lease = lease
+        self.outbox = outbox
         self.transport = transport
         self._wake = asyncio.Event()
         self.recorded = asyncio.Event()
@@ -150,13 +131,18 @@ class WebhookDeliverer:
         """New or re-armed rows exist: start a round now instead of at the next interval."""
         self._wake.set()
 
+    async def committed(self, _changes: Changes, events: Sequence[Row]) -> None:
+        """After a commit: wake for the events it stored that have a delivery."""
+        if any(self.outbox.wants(event["event_type"]) for event in events):
+            self.notify()
+
     async def run(self) -> None:
-        """Deliver until cancelled; a failing round is logged and the next one tried."""
+        """Deliver while this replica leads, until cancelled; a failing round is logged."""
         async with httpx.AsyncClient(timeout=ATTEMPT_TIMEOUT, transport=self.transport) as client:
             while True:
+                await self.lease.wait_leading()
                 try:
-                    if self.election.lead():
-                        await self.deliver_due(client)
+                    await self.deliver_due(client)
                 except Exception:  # a boundary: delivery must outlive one bad round
                     logger.exception("webhook delivery round failed; trying again later")
                 await self._sleep()
@@ -166,7 +152,9 @@ class WebhookDeliverer:
         attempted = 0
         while True:
             self._wake.clear()
-            rows = self.store.due_deliveries(self.clock(), BATCH_SIZE)
+            if not self.lease.leading:
+                return attempted
+            rows = await self.store.outbox.due(self.clock(), BATCH_SIZE)
             await self._attempt_all(client, rows)
             attempted += len(rows)
             if len(rows) < BATCH_SIZE:
@@ -196,8 +184,7 @@ class WebhookDeliverer:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # a bad URL fails like a dead host
             error = f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
         values = outcome(row, status, error, self.clock(), self.policy)
-        with self.store.transaction() as tx:
-            tx.update_delivery(row["id"], **values)
+        await self.store.outbox.record(row["id"], **values)
         self.recorded.set()
         if values["state"] == "exhausted":
             logger.warning(
@@ -207,7 +194,7 @@ class WebhookDeliverer:
 
     async def _sleep(self) -> None:
         timeout = self.policy.interval_sec
-        due = self.store.next_delivery_due()
+        due = await self.store.outbox.next_due()
         if due is not None:
             timeout = min(timeout, max((due - self.clock()).total_seconds(), 0.0))
         with contextlib.suppress(TimeoutError):
@@ -215,22 +202,16 @@ class WebhookDeliverer:
                 await self._wake.wait()
 
 
-def webhook_deliverer(store: Store, settings: Settings, clock: Clock) -> WebhookDeliverer | None:
+def webhook_deliverer(
+    store: Store, settings: Settings, clock: Clock, lease: Lease
+) -> WebhookDeliverer | None:
     """Wire webhooks into `store` when `COORD_WEBHOOK_URL` is set; the deliverer to run, if any.
 
-    From here on every transaction writes outbox rows for the allowlisted events it records,
-    and every commit that wrote some wakes the deliverer.
+    From here on every transaction writes outbox rows for the allowlisted events it records.
     """
     if settings.webhook_url is None:
         return None
     outbox = Outbox(settings.webhook_events)
-    outbox.install(store)
+    store.events.outbox_rows = outbox.rows_for
     policy = DeliveryPolicy.from_settings(settings, settings.webhook_url)
-    deliverer = WebhookDeliverer(store, policy, clock, SoleProcess())
-
-    def wake_on_delivery(events: list[Row]) -> None:
-        if any(outbox.wants(event["event_type"]) for event in events):
-            deliverer.notify()
-
-    store.hooks.after_commit.append(wake_on_delivery)
-    return deliverer
+    return WebhookDeliverer(store, policy, clock, lease, outbox)

@@ -9,9 +9,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 
 MIGRATIONS = "coord_server.storage:migrations"
+MIGRATION_LOCK = 0x636F6F72_646D6967
+"""Advisory-lock key held while migrating a PostgreSQL database ("coordmig")."""
 
 
 class SchemaError(Exception):
@@ -24,10 +26,20 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+pysqlite:///{path}"
 
 
+def driver_url(url: str) -> str:
+    """`url` with the driver coord uses spelled out (`postgresql://` means psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, NORMAL sync and a busy timeout on every connection."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    """A synchronous engine for `url` (SQLite's, and migrations on any database).
+
+    SQLite gets WAL, NORMAL sync and a busy timeout on every connection.
+    """
+    url = driver_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -57,6 +69,9 @@ def migrate(engine: Engine) -> str:
     script = ScriptDirectory.from_config(config)
     head = script.get_current_head() or ""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas started together: the first migrates, the others wait, then find it done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         current = MigrationContext.configure(connection).get_current_revision()
         if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
             raise SchemaError(
@@ -66,7 +81,7 @@ def migrate(engine: Engine) -> str:
         if current is None and inspect(connection).has_table("claims"):
             raise SchemaError(
                 "the database has coord tables but no migration record; it was not created by "
-                "coord-server. Point COORD_DATABASE_PATH at a new file."
+                "coord-server. Point COORD_DATABASE_PATH (or COORD_DATABASE_URL) at a new database."
             )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

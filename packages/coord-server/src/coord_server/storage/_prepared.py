@@ -6,7 +6,7 @@ release makes are therefore built and compiled once. On SQLite (the pysqlite dri
 directly on the DBAPI connection underneath the SQLAlchemy one, inside the same transaction, with
 their parameters converted by the bind processors of the very column types SQLAlchemy would use:
 the stored values are exactly what the SQLAlchemy path writes, and read back the same. Any other
-database runs the same prebuilt statements through SQLAlchemy.
+database runs the same prebuilt statements through SQLAlchemy (see `_executor`).
 
 The tests hold the two paths against each other (`PreparedStatements(dialect, direct=False)`).
 """
@@ -14,7 +14,7 @@ The tests hold the two paths against each other (`PreparedStatements(dialect, di
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Insert, exc
@@ -33,7 +33,7 @@ def runs_direct(dialect: Dialect) -> bool:
 class Prepared:
     """One statement with named parameters, compiled once for its dialect."""
 
-    __slots__ = ("_direct", "_plan", "_returning", "_sql", "statement")
+    __slots__ = ("_plan", "direct", "returning", "sql", "statement")
 
     def __init__(
         self, statement: UpdateBase, dialect: Dialect, names: Collection[str], direct: bool
@@ -44,59 +44,33 @@ class Prepared:
         asks for the sqlite3 path, which `runs_direct(dialect)` must allow.
         """
         self.statement = statement
-        self._returning: UpdateBase | None = None
+        self.returning: UpdateBase | None = None
+        """The insert with its key returned, built the first time ids are asked for."""
         keys = list(names) if isinstance(statement, Insert) else None
         compiled = statement.compile(dialect=dialect, column_keys=keys)
-        self._sql = compiled.string
+        self.sql = compiled.string
         order = compiled.positiontup or []
         # A parameter nobody supplies (a column default, say) needs SQLAlchemy's own machinery.
-        self._direct = direct and compiled.positional and set(order) <= set(names)
+        self.direct = bool(direct and compiled.positional and set(order) <= set(names))
         self._plan: tuple[tuple[str, Processor | None], ...] = tuple(
             (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
             for name in order
         )
 
-    def run(self, connection: Connection, params: Params) -> int:
-        """Execute once with `params`; the number of rows changed."""
-        if self._direct:
-            return self._execute(connection, self._values(params)).rowcount
-        return connection.execute(self.statement, dict(params)).rowcount
-
-    def run_many(self, connection: Connection, rows: Sequence[Params]) -> None:
-        """Execute once per parameter set, as one batch."""
-        if not self._direct:
-            connection.execute(self.statement, [dict(row) for row in rows])
-            return
-        values = [self._values(row) for row in rows]
-        try:
-            dbapi_of(connection).executemany(self._sql, values)
-        except sqlite3.Error as error:
-            raise wrapped_error(self._sql, values, error) from error
-
-    def insert_ids(self, connection: Connection, rows: Sequence[Params]) -> list[int]:
-        """Insert `rows` (this must be an insert into a table with an integer key); their ids."""
-        if self._direct:
-            return [
-                cast(int, self._execute(connection, self._values(row)).lastrowid) for row in rows
-            ]
-        if self._returning is None:
-            insert = cast(Insert, self.statement)
-            key = insert.table.primary_key.columns.values()[0]  # type: ignore[attr-defined]
-            self._returning = insert.returning(key, sort_by_parameter_order=True)
-        result = connection.execute(self._returning, [dict(row) for row in rows])
-        return list(result.scalars().all())
-
-    def _values(self, params: Params) -> list[Any]:
+    def values(self, params: Params) -> list[Any]:
+        """The positional values the compiled SQL takes, converted as SQLAlchemy would."""
         return [
             params[name] if process is None else process(params[name])
             for name, process in self._plan
         ]
 
-    def _execute(self, connection: Connection, values: list[Any]) -> sqlite3.Cursor:
-        try:
-            return dbapi_of(connection).execute(self._sql, values)
-        except sqlite3.Error as error:
-            raise wrapped_error(self._sql, values, error) from error
+    def with_returned_key(self) -> UpdateBase:
+        """The insert returning its integer key, in parameter order (for ids of new rows)."""
+        if self.returning is None:
+            insert = cast(Insert, self.statement)
+            key = insert.table.primary_key.columns.values()[0]  # type: ignore[attr-defined]
+            self.returning = insert.returning(key, sort_by_parameter_order=True)
+        return self.returning
 
 
 def dbapi_of(connection: Connection) -> sqlite3.Connection:

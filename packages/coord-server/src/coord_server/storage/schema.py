@@ -68,17 +68,24 @@ claims = Table(
     Column("last_activity", UtcTimestamp),
     Column("released_at", UtcTimestamp),
     Column("release_reason", String(20)),
+    Column("row_version", BigInteger, nullable=False, default=0),
     Index("ix_claims_active", "released_at", "repo"),
+    Index("ix_claims_changes", "repo", "row_version"),
+    Index("ix_claims_deadline", "released_at", "expires_at"),
     Index("ix_claims_session", "session_id"),
     Index("ix_claims_engineer", "engineer"),
 )
 
-fences = Table(
-    "fences",
+repo_state = Table(
+    "repo_state",
     metadata,
     Column("repo", String(200), primary_key=True),
+    Column("version", BigInteger, nullable=False),
     Column("last_fence", BigInteger, nullable=False),
+    Column("grants_served", BigInteger, nullable=False),
 )
+"""Per repo bucket: the version every change bumps (a replica's cache is current when its
+version matches), the newest fence handed out, and the queue grants made (for fairness)."""
 
 sessions = Table(
     "sessions",
@@ -103,8 +110,14 @@ queue_entries = Table(
     Column("expires_at", UtcTimestamp, nullable=False),
     Column("state", String(12), nullable=False),
     Column("granted_claim_ids", JSON),
+    Column("outcome", JSON),
+    # A granted entry's warnings and notices, for the caller's answer on its own replica.
     Column("finished_at", UtcTimestamp),
+    Column("row_version", BigInteger, nullable=False, default=0),
+    Column("replica", String(40), nullable=False, default=""),
+    # The replica whose request waits on this row: only it can answer the caller.
     Index("ix_queue_state", "state", "repo"),
+    Index("ix_queue_changes", "repo", "row_version"),
 )
 
 blocked_attempts = Table(
@@ -136,8 +149,9 @@ idempotency_keys = Table(
     metadata,
     Column("key", String(400), primary_key=True),
     Column("request_hash", String(64), nullable=False),
-    Column("status_code", Integer, nullable=False),
-    Column("body", Text, nullable=False),
+    Column("status_code", Integer),
+    # Unset (with the body) while the first request with the key is still being answered.
+    Column("body", Text),
     Column("created_at", UtcTimestamp, nullable=False),
     Index("ix_idempotency_created", "created_at"),
 )
@@ -186,7 +200,9 @@ release_requests = Table(
     Column("notified_at", UtcTimestamp),
     Column("decided_at", UtcTimestamp),
     Column("granted_claim_ids", JSON, nullable=False),
+    Column("row_version", BigInteger, nullable=False, default=0),
     Index("ix_release_requests_state", "state"),
+    Index("ix_release_requests_changes", "repo", "row_version"),
     Index("ix_release_requests_claim", "claim_id"),
     Index("ix_release_requests_created", "created_at"),
 )

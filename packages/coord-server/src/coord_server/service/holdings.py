@@ -1,0 +1,130 @@
+"""Claims already held: finding, listing, releasing and extending them (SPEC §10).
+
+A claim id says nothing of its repo, so each call first finds it: in this replica's views, or in
+the database (a claim granted on another replica, or already ended). Every change then happens
+in a unit holding that repo, against the view as it is there and then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+
+from coord_protocol.errors import CoordError, ErrorCode
+from coord_server.service.arbiter import Arbiter
+from coord_server.service.claims import ClaimBook
+from coord_server.service.records import ClaimRecord
+from coord_server.storage import Store
+
+
+class Holdings:
+    """Operations on claims by id, by session, and listings."""
+
+    def __init__(self, store: Store, arbiter: Arbiter, book: ClaimBook) -> None:
+        self.store = store
+        self.arbiter = arbiter
+        self.book = book
+
+    async def locate(self, claim_ids: Iterable[str]) -> dict[str, list[str]]:
+        """repo key -> the given ids held there (as far as this replica or the database knows)."""
+        wanted = list(dict.fromkeys(claim_ids))
+        found: dict[str, list[str]] = {}
+        missing = []
+        for claim_id in wanted:
+            key = next((k for k, v in self.arbiter.views.items() if claim_id in v.claims), None)
+            if key is None:
+                missing.append(claim_id)
+            else:
+                found.setdefault(key, []).append(claim_id)
+        if missing and self.store.backend != "sqlite":  # on SQLite the views hold every claim
+            for row in await self.store.claims.by_ids(missing):
+                if row["released_at"] is None:
+                    found.setdefault(row["repo"], []).append(row["id"])
+        return found
+
+    async def release_ids(self, claim_ids: Iterable[str], engineer: str | None) -> list[str]:
+        """Release the named active claims (only `engineer`'s when given)."""
+        released: list[str] = []
+        for key, ids in sorted((await self.locate(claim_ids)).items()):
+            async with self.arbiter.hold([key or None]) as unit:
+                view = unit.view(key or None)
+                records = [view.claims[i] for i in ids if i in view.claims]
+                if engineer is not None:
+                    records = [record for record in records if record.engineer == engineer]
+                released += [r.id for r in await self.book.release(unit, records, "released")]
+        return released
+
+    async def release_one(self, claim_id: str, engineer: str | None) -> list[str]:
+        """Release one claim; 404 when it never existed or belongs to someone else."""
+        located = await self.locate([claim_id])
+        if not located:
+            if await self.store.claims.get(claim_id) is None:
+                raise CoordError(ErrorCode.NOT_FOUND, f"no claim {claim_id!r} exists.")
+            return []  # already released or expired: releasing again changes nothing
+        (key,) = located
+        async with self.arbiter.hold([key or None]) as unit:
+            record = unit.view(key or None).claims.get(claim_id)
+            if record is None:
+                return []
+            if engineer is not None and record.engineer != engineer:
+                raise CoordError(
+                    ErrorCode.NOT_HOLDER,
+                    f"claim {claim_id} is held by {record.engineer!r}, not {engineer!r}; only the "
+                    "holder (or the operator, without `engineer`) can release it.",
+                )
+            return [r.id for r in await self.book.release(unit, [record], "released")]
+
+    async def release_session(self, session_id: str, repo: str | None) -> list[str]:
+        """Release a session's claims (in one repo bucket when `repo` is given)."""
+        rows = await self.store.claims.active_of_session(session_id)
+        keys = {row["repo"] for row in rows} | {
+            key for key, view in self.arbiter.views.items() if view.of_session(session_id)
+        }
+        if repo is not None:
+            keys &= {repo or ""}
+        released: list[str] = []
+        for key in sorted(keys):
+            async with self.arbiter.hold([key or None]) as unit:
+                records = unit.view(key or None).of_session(session_id)
+                released += [r.id for r in await self.book.release(unit, records, "released")]
+        return released
+
+    async def extend(self, claim_id: str, engineer: str | None, ttl_hours: float) -> ClaimRecord:
+        """Give an active claim a new expiry `ttl_hours` from now (counts as activity)."""
+        located = await self.locate([claim_id])
+        for key in located:
+            async with self.arbiter.hold([key or None]) as unit:
+                record = unit.view(key or None).claims.get(claim_id)
+                if record is not None and (engineer is None or record.engineer == engineer):
+                    await self.book.extend(unit, record, unit.now + timedelta(hours=ttl_hours))
+                    return record
+        raise CoordError(
+            ErrorCode.NOT_FOUND,
+            f"no active claim {claim_id!r}"
+            + (f" held by {engineer!r}" if engineer else "")
+            + "; list yours with GET /claims?engineer=... and claim again if it expired.",
+        )
+
+    async def active(
+        self, filters: Mapping[str, str | None], module: str | None
+    ) -> list[ClaimRecord]:
+        """Active claims matching exact `filters` (engineer, repo, session_id), newest first."""
+        views = await self.arbiter.all_current()
+
+        def keep(record: ClaimRecord) -> bool:
+            return all(
+                value is None or getattr(record, name) == value for name, value in filters.items()
+            ) and (module is None or module in record.pattern)
+
+        found = [record for view in views for record in view.records() if keep(record)]
+        return sorted(found, key=lambda record: record.created_at, reverse=True)
+
+    async def history(
+        self, filters: Mapping[str, str | None], module: str | None, limit: int
+    ) -> list[ClaimRecord]:
+        """Claims including ended ones, newest first."""
+        rows = await self.store.claims.history(filters, limit if not module else 5000)
+        records = [ClaimRecord.from_row(row) for row in rows]
+        if module:
+            records = [record for record in records if module in record.pattern]
+        return records[:limit]
