@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from coord_e2e import CoordApi, CoordApiFactory
 
 from coord_server.storage import make_engine, migrate, sqlite_url
 
@@ -290,3 +291,29 @@ def test_explicit_insecure_mode_starts_without_a_token(coord_api_factory: Any) -
     with server.client() as client:
         assert client.get("/readyz").json()["auth_mode"] == "insecure-no-auth"
         assert claim(client, "alex/claude/main", "src/a.ts").status_code == 200
+
+
+def test_a_killed_sqlite_process_restarts_with_its_claims_and_fences(
+    coord_api_factory: CoordApiFactory,
+) -> None:
+    server = coord_api_factory.start()
+    before = _claim(server, "alex", "src/a.ts")
+    server.kill()
+
+    restarted = coord_api_factory.restart(server)
+    after = _claim(restarted, "sam", "src/b.ts")
+
+    with restarted.client() as client:
+        active = {row["id"] for row in client.get("/claims").json()["claims"]}
+    assert active == {before["claim_ids"][0], after["claim_ids"][0]}
+    assert after["claims"][0]["fence"] > before["claims"][0]["fence"]
+
+
+def _claim(server: CoordApi, engineer: str, pattern: str) -> dict[str, Any]:
+    with server.client() as client:
+        answer = client.post(
+            "/claims", json={"engineer": engineer, "claims": [{"pattern": pattern}]}
+        )
+    assert answer.status_code == 200, answer.text
+    granted: dict[str, Any] = answer.json()
+    return granted

@@ -157,6 +157,12 @@ class CoordApi:
         """Everything the process wrote to stderr so far."""
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an out-of-memory kill would: no shutdown code runs."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
     def stop(self) -> int:
         """SIGTERM, then SIGKILL after `STOP_GRACE_SEC`; returns the exit status."""
         if self.process.poll() is None:
@@ -284,6 +290,19 @@ def _wait_ready(server: CoordApi) -> bool:
                 pass  # not listening yet
             time.sleep(_POLL_INTERVAL_SEC)  # start-up has no event to wait on but the socket
     return False
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
+    """Look at `predicate` until it holds; fail naming `what` after `seconds`.
+
+    For a state another process reaches on its own (a lease taken over, a claim expired): there
+    is no event of that process to wait on from here, only its observable state.
+    """
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {seconds} s")
+        time.sleep(_POLL_INTERVAL_SEC)
 
 
 def serving(

@@ -30,7 +30,7 @@ def require_postgres() -> None:
 
         with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3):
             return
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not here"
+    except Exception as exc:
         reason = f"no PostgreSQL server at {ADMIN_URL} ({type(exc).__name__}: {exc})"
     if os.environ.get("COORD_TEST_REQUIRE_ALL") == "1":
         pytest.fail(f"{reason} (COORD_TEST_REQUIRE_ALL=1 forbids skipping it)")

@@ -68,6 +68,10 @@ class Meta(WireModel):
     """TTL of shared claims."""
     idle_timeout_sec: int
     """Silence after which a session's claims expire (0 = never)."""
+    replica: str = ""
+    """Id of the replica that answered (a new one at every start)."""
+    leader: bool = True
+    """Whether that replica runs the background work (expiry, webhooks, retention) right now."""
 
 
 class WhoAmI(WireModel):

@@ -49,6 +49,8 @@ async def meta(request: Request) -> Response:
         default_ttl_hours=settings.default_ttl_hours,
         shared_ttl_hours=settings.shared_ttl_hours,
         idle_timeout_sec=int(settings.idle_timeout_sec),
+        replica=ctx.replica,
+        leader=ctx.lease.leading,
     )
     return model_response(answer)
 
