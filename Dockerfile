@@ -4,8 +4,9 @@ RUN pip install --no-cache-dir uv
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 COPY packages ./packages
-# Install exactly what uv.lock pins for the server, without the workspace's development groups.
-RUN uv sync --frozen --no-dev --no-editable --package coord-server
+# Install exactly what uv.lock pins for the server (with its PostgreSQL driver, so one image
+# serves both backends), without the workspace's development groups.
+RUN uv sync --frozen --no-dev --no-editable --package coord-server --extra postgres
 
 FROM python:3.11-slim
 RUN apt-get update \
