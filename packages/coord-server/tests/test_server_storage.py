@@ -262,7 +262,9 @@ async def test_direct_writes_store_and_read_back_exactly_as_sqlalchemy_writes(
 
 
 @pytest.fixture
-async def any_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+async def any_store(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Store]:
     """A migrated store on SQLite or PostgreSQL."""
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_url")

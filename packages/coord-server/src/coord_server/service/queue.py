@@ -32,7 +32,7 @@ from coord_server.service.arbiter import Arbiter, Unit
 from coord_server.service.changes import Changes, WaitEnded
 from coord_server.service.claims import ClaimBook
 from coord_server.service.records import ClaimRecord, GrantContext, new_id
-from coord_server.service.view import RepoView, Waiter
+from coord_server.service.view import UNKNOWN, RepoView, Waiter
 from coord_server.service.view_rows import request_json
 from coord_server.storage import Row, Store, repo_key
 
@@ -212,8 +212,10 @@ class QueueDesk:
     async def serve(self, keys: Iterable[str]) -> None:
         """Grant the waiters of these repos that the claims now allow, in queue order."""
         for key in sorted(set(keys)):
-            if not self.arbiter.view(key).waiters:
+            view = self.arbiter.view(key)
+            if view.version != UNKNOWN and not view.waiters:
                 continue  # a later entry parked against this very state, so it still conflicts
+            # (an unknown view, after a failed unit, may have lost waiters that are still stored)
             try:
                 async with self.arbiter.hold([key or None]) as unit:
                     await self._serve_view(unit, unit.views[key])
