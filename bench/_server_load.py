@@ -43,6 +43,18 @@ class Workload:
     """Concurrent clients in total, over every worker process."""
     tracked_files: int = 1000
     """Size of the checkout, so paths are real tracked files."""
+    ports: tuple[int, ...] = ()
+    """Replicas to spread the clients over (client n talks to `ports[n % len]`); empty: `port`."""
+    repos: tuple[str, ...] = (REPO,)
+    """Repo buckets to spread the clients over, the same way."""
+
+    def port_of(self, number: int) -> int:
+        """The port client `number` talks to."""
+        return self.ports[number % len(self.ports)] if self.ports else self.port
+
+    def repo_of(self, number: int) -> str:
+        """The repo client `number` claims in."""
+        return self.repos[number % len(self.repos)]
 
 
 class _Window:
@@ -80,6 +92,7 @@ class _Caller:
     def __init__(self, number: int, send: Send, window: _Window, workload: Workload) -> None:
         self.number = number
         self.engineer = f"bench/client{number}"
+        self.repo = workload.repo_of(number)
         self.send = send
         self.window = window
         self.workload = workload
@@ -95,8 +108,8 @@ class _Caller:
         return status, answer
 
 
-def _claim_body(engineer: str, pattern: str) -> dict[str, object]:
-    return {"engineer": engineer, "repo": REPO, "claims": [{"type": "file", "pattern": pattern}]}
+def _claim_body(engineer: str, pattern: str, repo: str = REPO) -> dict[str, object]:
+    return {"engineer": engineer, "repo": repo, "claims": [{"type": "file", "pattern": pattern}]}
 
 
 async def _claim_release(caller: _Caller, round_number: int) -> None:
@@ -104,7 +117,7 @@ async def _claim_release(caller: _Caller, round_number: int) -> None:
     clients = caller.workload.clients
     rounds = max(1, caller.workload.tracked_files // clients)
     path = tracked_path(caller.number + clients * (round_number % rounds))
-    body = _claim_body(caller.engineer, path)
+    body = _claim_body(caller.engineer, path, caller.repo)
     status, answer = await caller.call("POST", "/claims", "POST /claims", 200, body)
     if status != 200:
         return
@@ -115,7 +128,7 @@ async def _claim_release(caller: _Caller, round_number: int) -> None:
 
 async def _conflicts(caller: _Caller, _round_number: int) -> None:
     path = tracked_path(caller.random.randrange(caller.workload.tracked_files))
-    target = f"/conflicts?pattern={quote(path, safe='')}&engineer=bench%2Freader&repo={REPO}"
+    target = f"/conflicts?pattern={quote(path, safe='')}&engineer=bench%2Freader&repo={caller.repo}"
     await caller.call("GET", target, "GET /conflicts", 200)
 
 
@@ -161,7 +174,7 @@ async def _run(workload: Workload, client_numbers: Sequence[int]) -> Sample:
 
 
 async def _drive_raw(workload: Workload, number: int, window: _Window) -> None:
-    connection = await Connection.open(workload.port, workload.token)
+    connection = await Connection.open(workload.port_of(number), workload.token)
     try:
         await _loop(_Caller(number, connection.request, window, workload))
     finally:

@@ -46,8 +46,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def coord_api(scratch: Path, token: str, repo_root: Path) -> Iterator[Running]:
-    """The real `coord-api` process with a fresh database under `scratch`."""
+def coord_api(
+    scratch: Path, token: str, repo_root: Path | None, **settings: str
+) -> Iterator[Running]:
+    """The real `coord-api` process with a fresh SQLite database under `scratch`, unless
+    `settings` (more `COORD_*` variables) name another database."""
     port = free_port()
     database = scratch / f"coord-{port}.db"
     environment = {
@@ -55,8 +58,9 @@ def coord_api(scratch: Path, token: str, repo_root: Path) -> Iterator[Running]:
         "COORD_HOST": "127.0.0.1",
         "COORD_PORT": str(port),
         "COORD_DATABASE_PATH": str(database),
-        "COORD_REPO_ROOT": str(repo_root),
         "COORD_LOG_LEVEL": "warning",
+        **({"COORD_REPO_ROOT": str(repo_root)} if repo_root is not None else {}),
+        **settings,
     }
     with _serving(_coord_api_command(), environment, scratch / f"coord-{port}.log", port) as run:
         yield run
