@@ -158,6 +158,7 @@ def test_racing_clients_on_three_replicas_never_double_grant(
     assert unexpected(logs) == []
     assert collisions(history) == []
     assert fences_follow_grants(history)
+    assert any(row.symbols for row in history) and any(row.shared for row in history)
     assert {row.id for row in history} == {i for log in logs for i in log.granted_ids}
     # The race really raced (a loaded machine serves few rounds in the race's seconds).
     assert sum(log.contended.get(200, 0) for log in logs) > REPLICAS

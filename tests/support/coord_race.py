@@ -8,6 +8,7 @@ and the insert are atomic) and that fences are unique and follow the order of th
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import threading
@@ -21,12 +22,20 @@ from typing import Any
 import httpx
 
 from coord_engine.overlap import overlaps
+from coord_engine.symbol_paths import overlapping_symbols
 
 CLIENTS = 16
-RACE_SECONDS = 4.0
+RACE_SECONDS = 5.0
 
-CONTENDED = ("src/shared/**", "src/shared/a.ts", "src/*.ts", "src/a.ts", "src/shared/b/**")
-"""Patterns every client wants; `src/*.ts` is disjoint from the `src/shared` ones."""
+CONTENDED = (
+    "src/shared/**", "src/shared/a.ts", "src/*.ts", "src/a.ts", "src/shared/b/**", "src/sym/**",
+    "src/sym/one.ts",
+)  # fmt: skip
+"""Patterns every client wants; `src/*.ts` is disjoint from the `src/shared` and `src/sym` ones."""
+
+SYMBOL_FILE = "src/sym/one.ts"
+SYMBOLS = ("Router", "Router::auth", "Router::list", "Cache")
+"""Symbols claimed inside `SYMBOL_FILE`: `Router` holds both of its methods."""
 
 
 @dataclass
@@ -53,6 +62,20 @@ class HistoryRow:
     fence: int
     created_at: datetime
     released_at: datetime | None
+    symbols: tuple[str, ...] | None = None
+    """The symbols held, for a symbol-scoped claim; None holds the whole pattern."""
+    shared: bool = False
+    """A cooperative claim, which never conflicts (SPEC §4.4)."""
+
+    def conflicts_with(self, other: HistoryRow) -> bool:
+        """True when the two may not be active together (different engineers, same scope)."""
+        if self.shared or other.shared or self.engineer == other.engineer:
+            return False
+        if self.repo != other.repo or not overlaps(self.pattern, other.pattern):
+            return False
+        if self.symbols is None or other.symbols is None:
+            return True
+        return bool(overlapping_symbols(self.symbols, other.symbols))
 
 
 def race(base_url: str, headers: dict[str, str], number: int, stop_at: float) -> ClientLog:
@@ -77,10 +100,24 @@ def race(base_url: str, headers: dict[str, str], number: int, stop_at: float) ->
 
 def _contended_body(chooser: random.Random, engineer: str) -> dict[str, Any]:
     patterns = chooser.sample(CONTENDED, chooser.choice((1, 1, 2)))
-    items = [{"pattern": p, "type": chooser.choice(("file", "module"))} for p in patterns]
+    items = [_item(chooser, pattern) for pattern in patterns]
     # Some requests queue for a moment, so grants also come from the queue behind a release.
     wait = 1 if chooser.random() < 0.2 else 0
     return {"engineer": engineer, "claims": items, "wait_seconds": wait}
+
+
+def _item(chooser: random.Random, pattern: str) -> dict[str, Any]:
+    """A claim item for `pattern`: symbols inside the symbol file, sometimes a shared claim.
+
+    Whole-file claims over the symbol file are modules, which are never auto-narrowed, so a
+    grant beside a symbol claim there would be a double grant the history check can see.
+    """
+    if pattern == SYMBOL_FILE:
+        return {"pattern": pattern, "symbols": chooser.sample(SYMBOLS, chooser.choice((1, 2)))}
+    if pattern.startswith("src/sym/"):
+        return {"pattern": pattern, "type": "module"}
+    kind = chooser.choice(("file", "module", "file", "module", "shared_file"))
+    return {"pattern": pattern, "type": kind}
 
 
 def _record(log: ClientLog, body: dict[str, Any], response: httpx.Response) -> None:
@@ -110,7 +147,8 @@ def _hold_then_release(
 
 
 HISTORY_QUERY = (
-    "SELECT id, engineer, repo, pattern, claim_type, fence, created_at, released_at FROM claims"
+    "SELECT id, engineer, repo, pattern, claim_type, fence, created_at, released_at, symbols, "
+    "shared FROM claims"
 )
 
 
@@ -121,7 +159,11 @@ def read_history(database: Path) -> list[HistoryRow]:
         rows = connection.execute(HISTORY_QUERY).fetchall()
     finally:
         connection.close()
-    return [HistoryRow(*row[:6], datetime.fromisoformat(row[6]), _moment(row[7])) for row in rows]
+    return [
+        HistoryRow(*row[:6], datetime.fromisoformat(row[6]), _moment(row[7]),
+                   _symbols(json.loads(row[8]) if row[8] else None), bool(row[9]))
+        for row in rows
+    ]  # fmt: skip
 
 
 def read_postgres_history(url: str) -> list[HistoryRow]:
@@ -130,7 +172,14 @@ def read_postgres_history(url: str) -> list[HistoryRow]:
 
     with psycopg.connect(url) as connection:
         rows = connection.execute(HISTORY_QUERY).fetchall()
-    return [HistoryRow(*row[:6], _naive(row[6]), _naive(row[7])) for row in rows]
+    return [
+        HistoryRow(*row[:6], _naive(row[6]), _naive(row[7]), _symbols(row[8]), bool(row[9]))
+        for row in rows
+    ]
+
+
+def _symbols(stored: list[str] | None) -> tuple[str, ...] | None:
+    return None if stored is None else tuple(stored)
 
 
 def _naive(moment: datetime | None) -> datetime | None:
@@ -142,7 +191,7 @@ def _moment(text: str | None) -> datetime | None:
 
 
 def simultaneous_overlaps(history: list[HistoryRow]) -> Iterator[tuple[HistoryRow, HistoryRow]]:
-    """Pairs of exclusive claims of different engineers, active together, whose patterns overlap.
+    """Pairs of claims that conflict (`HistoryRow.conflicts_with`) and were active together.
 
     Active means the half-open interval [created_at, released_at); a sweep in grant order keeps
     only the claims still active at each grant, so the check is not quadratic in the history.
@@ -151,11 +200,7 @@ def simultaneous_overlaps(history: list[HistoryRow]) -> Iterator[tuple[HistoryRo
     for row in sorted(history, key=lambda r: r.created_at):
         active = [a for a in active if a.released_at is None or a.released_at > row.created_at]
         for other in active:
-            if (
-                other.engineer != row.engineer
-                and other.repo == row.repo
-                and overlaps(other.pattern, row.pattern)
-            ):
+            if other.conflicts_with(row):
                 yield other, row
         active.append(row)
 
