@@ -22,6 +22,7 @@ import pytest
 from coord_e2e import CoordApi, CoordApiFactory, wait_until
 from coord_race import (
     CLIENTS,
+    SteadyLoad,
     collisions,
     fences_follow_grants,
     read_postgres_history,
@@ -210,21 +211,25 @@ def test_killing_the_leader_moves_expiry_and_delivery_to_another_replica(
     wait_until(lambda: len(leaders(replicas)) == 1, TAKEOVER_SEC, "one replica leading")
     (leader,) = leaders(replicas)
     survivors = [r for r in replicas if r is not leader]
-    granted = [claim(r, f"dev{n}", f"src/kept{n}.ts").json()["claim_ids"][0]
-               for n, r in enumerate(replicas)]  # fmt: skip
+    load = SteadyLoad([(r.base_url, r.auth_headers()) for r in replicas], repo="acme/shop")
+    load.start()
+    load.wait_rounds(REPLICAS * 3)
     doomed = claim(survivors[0], "alex", "src/c.ts", ttl_hours=SHORT_TTL_HOURS)
     assert doomed.status_code == 200, doomed.text
     doomed_id = doomed.json()["claim_ids"][0]
 
     leader.kill()
-
+    load.wait_rounds(REPLICAS * 3)
     wait_until(lambda: len(leaders(survivors)) == 1, TAKEOVER_SEC, "a survivor taking the lease")
+    load.stop()
+
     wait_until(lambda: doomed_id not in active_ids(survivors[1]), 30, "expiry of the short claim")
-    assert set(granted) <= active_ids(survivors[1]), "no answered grant is lost with the leader"
+    assert set(load.granted) <= active_ids(survivors[1]), "no answered grant is lost"
+    assert load.unanswered > 0, "the load really ran into the killed replica"
     wait_until(lambda: _delivered(webhook_receiver, "claim_expired", doomed_id), 30,
                "the claim_expired webhook")  # fmt: skip
-    for claim_id in granted:
-        assert _delivered(webhook_receiver, "claim_granted", claim_id), claim_id
+    wait_until(lambda: all(_delivered(webhook_receiver, "claim_granted", c) for c in load.granted),
+               30, "a claim_granted webhook for every grant")  # fmt: skip
 
 
 def _delivered(receiver: WebhookReceiver, event_type: str, claim_id: str) -> bool:

@@ -6,8 +6,10 @@ Each test starts the console script on a free loopback port with its own tempora
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from coord_e2e import CoordApi, CoordApiFactory
+from coord_e2e import CoordApi, CoordApiFactory, wait_until
+from coord_race import SteadyLoad
 
 from coord_server.storage import make_engine, migrate, sqlite_url
 
@@ -293,20 +296,49 @@ def test_explicit_insecure_mode_starts_without_a_token(coord_api_factory: Any) -
         assert claim(client, "alex/claude/main", "src/a.ts").status_code == 200
 
 
-def test_a_killed_sqlite_process_restarts_with_its_claims_and_fences(
+def test_a_killed_sqlite_process_restarts_with_its_claims_fences_and_queue(
     coord_api_factory: CoordApiFactory,
 ) -> None:
     server = coord_api_factory.start()
-    before = _claim(server, "alex", "src/a.ts")
-    server.kill()
+    held = _claim(server, "alex", "src/held.ts")
+    load = SteadyLoad([(server.base_url, server.auth_headers())])
+    load.start()
+    waiter = threading.Thread(target=_wait_for, args=(server, "sam", "src/held.ts"), daemon=True)
+    waiter.start()
+    with server.client() as client:
+        wait_until(lambda: client.get("/requests", params={"queued": "true"}).json()["count"] == 1,
+                   20, "the waiter's queue entry")  # fmt: skip
+    load.wait_rounds(10)
 
+    server.kill()
+    load.stop()
     restarted = coord_api_factory.restart(server)
     after = _claim(restarted, "sam", "src/b.ts")
 
     with restarted.client() as client:
-        active = {row["id"] for row in client.get("/claims").json()["claims"]}
-    assert active == {before["claim_ids"][0], after["claim_ids"][0]}
-    assert after["claims"][0]["fence"] > before["claims"][0]["fence"]
+        active = {row["id"]: row["fence"] for row in client.get("/claims").json()["claims"]}
+        wait_until(lambda: client.get("/requests", params={"queued": "true"}).json()["count"] == 0,
+                   20, "the dead process's waiter ending")  # fmt: skip
+    granted = {held["claims"][0]["id"]: held["claims"][0]["fence"], **load.granted}
+    assert set(granted) < set(active), "every grant a client was answered survives the kill"
+    assert after["claims"][0]["fence"] > max(granted.values()), "no fence is reused"
+    assert len(set(active.values())) == len(active)
+    queue = _queue_states(restarted.database_path)
+    assert "waiting" not in queue and len(queue) == 1, queue
+
+
+def _wait_for(server: CoordApi, engineer: str, pattern: str) -> None:
+    body = {"engineer": engineer, "claims": [{"pattern": pattern}], "wait_seconds": 60}
+    with contextlib.suppress(httpx.TransportError), server.client(timeout=90) as client:
+        client.post("/claims", json=body)
+
+
+def _queue_states(database: Path) -> list[str]:
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in connection.execute("SELECT state FROM queue_entries")]
+    finally:
+        connection.close()
 
 
 def _claim(server: CoordApi, engineer: str, pattern: str) -> dict[str, Any]:

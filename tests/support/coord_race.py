@@ -253,3 +253,50 @@ def fences_follow_grants(history: list[HistoryRow]) -> bool:
 def unexpected(logs: list[ClientLog]) -> list[str]:
     """Every answer a client did not expect, with its engineer."""
     return [f"{log.engineer}: {issue}" for log in logs for issue in log.unexpected]
+
+
+class SteadyLoad(threading.Thread):
+    """Claims one new file after another, spread over `targets`, until `stop()`.
+
+    Keeps every grant it was answered (claim id and fence); requests a killed server never
+    answered are not grants, so they are only counted.
+    """
+
+    def __init__(self, targets: Sequence[tuple[str, dict[str, str]]], repo: str = "") -> None:
+        super().__init__(daemon=True)
+        self.targets = targets
+        self.repo = repo
+        self.granted: dict[str, int] = {}
+        self.unanswered = 0
+        self._stopping = threading.Event()
+        self._rounds = threading.Semaphore(0)
+
+    def run(self) -> None:
+        clients = [httpx.Client(base_url=url, headers=h, timeout=10) for url, h in self.targets]
+        number = 0
+        while not self._stopping.is_set():
+            client = clients[number % len(clients)]
+            body = {"engineer": "steady/load", "repo": self.repo,
+                    "claims": [{"pattern": f"load/f{number}.ts"}]}  # fmt: skip
+            try:
+                answer = client.post("/claims", json=body)
+            except httpx.TransportError:
+                self.unanswered += 1
+            else:
+                if answer.status_code == 200:
+                    (claim,) = answer.json()["claims"]
+                    self.granted[claim["id"]] = claim["fence"]
+            number += 1
+            self._rounds.release()
+        for client in clients:
+            client.close()
+
+    def wait_rounds(self, count: int) -> None:
+        """Return once `count` more requests were sent (answered or not)."""
+        for _ in range(count):
+            assert self._rounds.acquire(timeout=60), "the steady load stopped sending"
+
+    def stop(self) -> None:
+        """Stop sending and wait for the last request to end."""
+        self._stopping.set()
+        self.join(60)
