@@ -24,15 +24,13 @@ class SessionRows:
         self, tx: Transaction, session_id: str, principal: str | None, at: datetime
     ) -> None:
         """Record activity of a session, creating it on first use (never moving it back)."""
-        names = ("b_session_id", "last_activity")
-        prepared = tx.prepared("touch session", _session_update, names)
+        prepared = tx.prepared("touch session", _session_update, ("b_session_id", "last_activity"))
         if await tx.run(prepared, {"b_session_id": session_id, "last_activity": at}) == 0:
             # A new session, or one another replica already heard from later: the insert
             # creates the first and leaves the second alone.
             row = {"session_id": session_id, "principal": principal, "created_at": at,
                    "last_activity": at}  # fmt: skip
-            names = tuple(row)
-            create = tx.prepared("create session", lambda: _session_insert(self.db), names)
+            create = tx.prepared("create session", lambda: _session_insert(self.db), tuple(row))
             await tx.run(create, row)
 
     async def last_activity(self, session_ids: list[str]) -> dict[str, datetime]:
