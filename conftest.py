@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 
 import pytest
-from coord_pg import PostgresDatabases
 from coord_e2e import (
     CoordApi,
     CoordApiFactory,
@@ -24,6 +23,7 @@ from coord_e2e import (
     git_repo_maker,
     serving,
 )
+from coord_pg import PostgresDatabases
 
 
 @pytest.fixture

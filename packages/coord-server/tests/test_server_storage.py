@@ -168,9 +168,10 @@ async def _write_everything(store: Store, transaction: Transactions) -> list[boo
         await store.repos.save(tx, REPO, RepoState(2, 3, 1, stored=True))
         await store.sessions.touch(tx, "s-1", "operator", T2)
         await store.claims.release(tx, REPO, ["clm_a", "clm_a", "clm_missing"], T2, "released")
-        for claim_id in ("clm_a", "clm_b"):
-            bumped.append(await store.inbox.bump(tx, claim_id, "auto_conflict", "sam", at=T2,
-                                                 pattern="x"))  # fmt: skip
+        bumped.extend([
+            await store.inbox.bump(tx, claim_id, "auto_conflict", "sam", at=T2, pattern="x")
+            for claim_id in ("clm_a", "clm_b")
+        ])  # fmt: skip
         await store.events.insert(
             tx, [_event_row("claim_released", T2, claim_id="clm_a", reason="released")]
         )
@@ -280,12 +281,12 @@ async def any_store(
 
 async def test_a_failed_write_rolls_back_and_the_next_transaction_works(any_store: Store) -> None:
     store = any_store
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError):  # noqa: PT012 - the transaction is the statement
         async with store.transaction([REPO]) as tx:
             await store.claims.insert(tx, [_claim_row("clm_a")])
             await store.events.insert(tx, [_event_row("claim_granted", T0)])
             await store.claims.insert(tx, [_claim_row("clm_a")])  # the same id again
-    with pytest.raises(RuntimeError, match="own error"):
+    with pytest.raises(RuntimeError, match="own error"):  # noqa: PT012 - as above
         async with store.transaction([REPO]) as tx:
             await store.claims.insert(tx, [_claim_row("clm_a")])
             raise RuntimeError("a caller's own error after a write")

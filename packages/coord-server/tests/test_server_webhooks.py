@@ -16,15 +16,15 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from server_support import FakeClock, claim_body, serve, eventually
+from server_support import FakeClock, claim_body, eventually, serve
 
 from coord_protocol.outbox import OutboxStats, OutboxTail
 from coord_protocol.service import WebhookPayload
 from coord_server.app import create_app
 from coord_server.context import AppContext
 from coord_server.service.outbox import delivery
-from coord_server.service.webhooks import DeliveryPolicy, outcome, signature
 from coord_server.service.view import Waiter
+from coord_server.service.webhooks import DeliveryPolicy, outcome, signature
 from coord_server.settings import Settings
 from coord_server.storage import make_engine, migrate, sqlite_url
 from coord_server.storage.schema import webhook_outbox

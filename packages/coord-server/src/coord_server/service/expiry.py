@@ -84,12 +84,11 @@ class Expiry:
                 if reason == "expired" and record.expires_at > unit.now:
                     continue  # extended meanwhile
                 due[reason].append(record)
-            ended = [
+            return [
                 record.id
                 for reason, records in due.items()
                 for record in await self.book.release(unit, records, reason)
             ]
-        return ended
 
     async def next_deadline(self) -> datetime | None:
         """The earliest instant something may expire."""
