@@ -47,10 +47,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def coord_api(
-    scratch: Path, token: str, repo_root: Path | None, **settings: str
+    scratch: Path,
+    token: str,
+    repo_root: Path | None,
+    command: Path | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[Running]:
     """The real `coord-api` process with a fresh SQLite database under `scratch`, unless
-    `settings` (more `COORD_*` variables) name another database."""
+    `settings` (more `COORD_*` variables) name another database; `command` runs another
+    checkout's `coord-api` instead of this environment's (a baseline)."""
     port = free_port()
     database = scratch / f"coord-{port}.db"
     environment = {
@@ -60,9 +65,10 @@ def coord_api(
         "COORD_DATABASE_PATH": str(database),
         "COORD_LOG_LEVEL": "warning",
         **({"COORD_REPO_ROOT": str(repo_root)} if repo_root is not None else {}),
-        **settings,
+        **(settings or {}),
     }
-    with _serving(_coord_api_command(), environment, scratch / f"coord-{port}.log", port) as run:
+    executable = [str(command)] if command is not None else _coord_api_command()
+    with _serving(executable, environment, scratch / f"coord-{port}.log", port) as run:
         yield run
 
 

@@ -8,6 +8,8 @@ database (dropped afterwards) and real `coord-api` processes:
 - claim+release cycles and `GET /conflicts` from 16 keep-alive clients, on one SQLite process,
   on one PostgreSQL replica, and on three PostgreSQL replicas with the clients spread over them
   and over three repos (so the repos' advisory locks do not serialise everything);
+- with `--baseline-api PATH` (the `coord-api` of another checkout, say the last release), the
+  same SQLite cell on that code, so a change's cost on one process is a ratio of one run;
 - the cross-replica queue wake: a claim held through replica A, a waiter parked on replica B,
   the release sent to A; the time from the release's answer to the waiter's grant. The same
   on one SQLite process gives the single-process figure beside it.
@@ -108,7 +110,8 @@ def replicas(scratch: Path, token: str, count: int, url: str | None) -> Iterator
     with contextlib.ExitStack() as stack:
         # One after the other: the first migrates the database, the others find it migrated.
         yield [
-            stack.enter_context(coord_api(scratch, token, None, **settings)) for _ in range(count)
+            stack.enter_context(coord_api(scratch, token, None, settings=settings))
+            for _ in range(count)
         ]
 
 
@@ -194,7 +197,7 @@ def results_table(cells: Sequence[Cell]) -> str:
 
 def targets_table(cells: Sequence[Cell], wakes: dict[str, list[float]]) -> str:
     """The issue's targets, each as the ratio or figure measured in this run."""
-    sqlite, one, three = (_rate(cell.claim_release) for cell in cells)
+    sqlite, one, three = (_rate(cell.claim_release) for cell in cells[:3])
     wake_p50 = statistics.median(wakes["postgresql, A to B"])
     rows = [
         ("1 PostgreSQL replica / SQLite, claim+release", ">= 0.50", _ratio(one, sqlite)),
@@ -203,6 +206,14 @@ def targets_table(cells: Sequence[Cell], wakes: dict[str, list[float]]) -> str:
     lines = ["| target | wanted | measured |", "|---|---|---:|"]
     lines += [f"| {name} | {wanted} | {value:.2f}x |" for name, wanted, value in rows]
     lines.append(f"| cross-replica queue wake, p50 | < 20 ms | {wake_p50:.1f} ms |")
+    if len(cells) > 3:
+        baseline = cells[3]
+        for label, now, before in (
+            ("claim+release", cells[0].claim_release, baseline.claim_release),
+            ("/conflicts", cells[0].conflicts, baseline.conflicts),
+        ):
+            ratio = _ratio(_rate(now), _rate(before))
+            lines.append(f"| SQLite {label} / baseline | >= 0.90 | {ratio:.2f}x |")
     return "\n".join(lines)
 
 
@@ -224,6 +235,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="short windows; no docs")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/performance.md")
+    parser.add_argument(
+        "--baseline-api", type=Path, help="coord-api of another checkout, measured beside this one"
+    )
     options, _unknown = parser.parse_known_args(argv)  # the other bench scripts' flags
     return options
 
@@ -244,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         loader = Loader(pool, 1, 0 if options.quick else 1)
         cells, wakes = _measure_all(loader, Path(scratch_name), token, plan)
+        if options.baseline_api is not None:
+            cells.append(_baseline_cell(loader, Path(scratch_name), token, plan,
+                                        options.baseline_api))  # fmt: skip
     tables = [results_table(cells), wakes_table(wakes), targets_table(cells, wakes)]
     print("\n\n".join(tables))
     if not (options.quick or options.no_docs):
@@ -270,6 +287,12 @@ def _measure_all(
         _progress("timing the cross-replica queue wake")
         wakes["postgresql, A to B"] = queue_wakes(servers[0], servers[1], token, plan.wakes)
     return cells, wakes
+
+
+def _baseline_cell(loader: Loader, scratch: Path, token: str, plan: Plan, api: Path) -> Cell:
+    with contextlib.ExitStack() as stack:
+        alone = stack.enter_context(coord_api(scratch, token, None, api))
+        return measure_cell(loader, "SQLite, 1 process, baseline", [alone], token, plan, 1)
 
 
 def _write(tables: list[str], measured_on: str, plan: Plan) -> None:
