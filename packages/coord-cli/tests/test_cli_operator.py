@@ -141,7 +141,9 @@ def test_service_errors_are_one_line_with_a_fix(cli_service: Service) -> None:
     lines = refused.stderr.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("coord: ")
-    assert lines[1] == "  fix: the token came from environment; replace it with a valid one"
+    assert lines[1].startswith("  fix: the token came from environment; the local service's token ")
+    assert str(user.home / "token") in lines[1]
+    assert lines[1].endswith("`unset COORD_AUTH_TOKEN` to fall back to the local token file")
 
     closed = "http://127.0.0.1:9"
     down = user.coord("claims", COORD_API_URL=closed)
