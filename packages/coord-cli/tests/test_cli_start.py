@@ -93,10 +93,9 @@ def test_a_server_that_cannot_start_shows_the_end_of_its_log(new_user: User) -> 
     assert not (new_user.home / "coord-api.pid").exists()
 
 
-def test_a_misspelt_setting_is_named_with_the_closest_one(new_user: User) -> None:
-    done = new_user.coord(
-        "start", "--background", "--port", str(free_port()), COORD_DEFAULT_TTL_HOUR="2"
-    )
+def test_start_names_settings_it_ignores_or_cannot_apply(new_user: User) -> None:
+    port = str(free_port())
+    done = new_user.coord("start", "--background", "--port", port, COORD_DEFAULT_TTL_HOUR="2")
     try:
         assert done.returncode == 0, done.stderr
         assert (
@@ -105,7 +104,14 @@ def test_a_misspelt_setting_is_named_with_the_closest_one(new_user: User) -> Non
         )
         status = new_user.coord("status")
         assert "export COORD_AUTH_TOKEN=" in status.stdout
-        assert "Checkouts:   none" in status.stdout
+        assert "Checkouts:  none" in status.stdout
+        again = new_user.coord(
+            "start", "--background", "--port", port, COORD_REPO_ROOT=str(new_user.home)
+        )
+        assert again.returncode == 0, again.stderr
+        assert "coord is already running" in again.stdout
+        assert "COORD_REPO_ROOT of this shell differs" in again.stderr
+        assert "`coord stop`, then `coord start`" in again.stderr
     finally:
         new_user.coord("stop")
 

@@ -65,7 +65,6 @@ def start(
     """
     _server.require_server_package()
     timeout = ready_timeout()  # a bad value is reported before anything starts
-    _warn_unknown_variables()
     home = CoordHome.from_env(os.environ)
     home.ensure()
     token = home.ensure_token()
@@ -195,6 +194,8 @@ def _launch(
     if readiness is None:
         _abandon(home, process)
         raise _start_failure(home, process, url, background, log_offset)
+    if background:
+        _repeat_settings_warnings(home, log_offset)
     return process, record, readiness
 
 
@@ -243,14 +244,15 @@ _CONFIGURATION_EXIT = 2
 """coord-api's exit status for a setting it refuses (the message names the variable)."""
 
 
-def _log_since(home: CoordHome, offset: int) -> list[str]:
+def _log_since(home: CoordHome, offset: int, limit: int | None = LOG_LINES_ON_FAILURE) -> list[str]:
     try:
         with home.log_file.open("rb") as log:
             log.seek(offset)
             text = log.read().decode("utf-8", errors="replace")
     except OSError:
         return []
-    return text.splitlines()[-LOG_LINES_ON_FAILURE:]
+    lines = text.splitlines()
+    return lines if limit is None else lines[-limit:]
 
 
 def _serve_until_interrupted(home: CoordHome, process: subprocess.Popen[bytes]) -> None:
@@ -337,11 +339,16 @@ def _say_checkouts(api_url: str, token: str | None) -> None:
         say(f"  {label:<11} {checkouts.describe(checkout)}")
 
 
-def _warn_unknown_variables() -> None:
-    from coord_server.settings import unknown_variables  # noqa: PLC0415 - the server is optional
+_SETTINGS_LOGGER = " coord.settings: "
+"""Where coord-api logs a setting it ignores; a background start repeats those lines."""
 
-    for warning in unknown_variables(os.environ):
-        warn(warning)
+
+def _repeat_settings_warnings(home: CoordHome, offset: int) -> None:
+    # In the foreground the server's own stderr shows them; in the background they would sit
+    # in the log, where a misspelt variable is easily missed.
+    for line in _log_since(home, offset, limit=None):
+        if _SETTINGS_LOGGER in line:
+            warn(line.split(_SETTINGS_LOGGER, 1)[1])
 
 
 def _warn_unapplied_checkouts(api_url: str, token: str) -> None:
@@ -358,8 +365,9 @@ def _warn_unapplied_checkouts(api_url: str, token: str) -> None:
     if all(_paths_known(value, configured) for value in wanted.values()):
         return
     names = " and ".join(wanted)
+    verb = "differs" if len(wanted) == 1 else "differ"
     warn(
-        f"{names} of this shell differ from the checkouts of the running service, which keeps "
+        f"{names} of this shell {verb} from the checkouts of the running service, which keeps "
         "its own until it restarts: run `coord stop`, then `coord start` to apply them"
     )
 

@@ -227,8 +227,10 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
     for name in sorted(environ):
         if not name.startswith("COORD_") or name in known or name.startswith(_IGNORED_PREFIXES):
             continue
-        closest = difflib.get_close_matches(name, sorted(settings), n=1, cutoff=0.6)
-        hint = f"; did you mean {closest[0]}?" if closest else "; see docs/configuration.md"
+        # Compared without the shared `COORD_` prefix, which would make any name look close.
+        suffixes = sorted(known_name.removeprefix("COORD_") for known_name in settings)
+        closest = difflib.get_close_matches(name.removeprefix("COORD_"), suffixes, n=1, cutoff=0.7)
+        hint = f"; did you mean COORD_{closest[0]}?" if closest else "; see docs/configuration.md"
         warnings.append(f"{name} is not a coord setting and is ignored{hint}")
     return warnings
 
