@@ -17,6 +17,7 @@ from coord_cli import _server, claims
 from coord_cli.completion import Shell, script
 from coord_cli.engineers import find_stale
 from coord_cli.errors import CliError
+from coord_cli.install import INSTALL_FIX
 from coord_cli.outbox import _supported
 from coord_cli.target import Target
 from coord_protocol.claims import Claim
@@ -48,8 +49,7 @@ def test_a_missing_server_package_says_how_to_install_it(
     assert code == 3
     assert err.splitlines() == [
         "coord: `coord start` needs the coord-server package, which is not installed",
-        "  fix: install it beside the CLI: `pip install 'coord-cli[server]'` or "
-        "`uv tool install 'coord-cli[server]'`",
+        f"  fix: install it beside the CLI: {INSTALL_FIX}",
     ]
 
 

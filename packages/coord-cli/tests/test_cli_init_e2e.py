@@ -96,7 +96,8 @@ def test_a_second_init_changes_nothing(cli_service: Service) -> None:
     second = _init(user, clone.root, "--tool", "claude")
 
     assert _snapshot(clone.root, hooks) == before
-    listing = second.split("Next:")[0].splitlines()[1:]
+    *listing, registered = second.split("Next:")[0].splitlines()[1:]
+    assert registered.startswith("  registered this checkout for ")
     assert len(listing) == 8
     assert {line.split()[0] for line in listing} == {"unchanged"}
     assert "git add" not in second

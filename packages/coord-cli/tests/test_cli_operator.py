@@ -37,7 +37,9 @@ def test_claims_lists_filters_and_prints_patterns_literally(cli_service: Service
     patterns = {row["pattern"] for row in json.loads(every.stdout)["claims"]}
     assert {"src/[ab].ts", "api/**"} <= patterns
 
-    web = cli_service.user.coord("claims", "--repo", "acme/web", "--engineer", "bob/claude/main")
+    web = cli_service.user.coord(
+        "claims", "--repo", "acme/web", "--engineer", "bob/claude/main", "--wide"
+    )
     assert web.returncode == 0, web.stderr
     assert "src/[ab].ts" in web.stdout
     assert "api/**" not in web.stdout
@@ -45,6 +47,33 @@ def test_claims_lists_filters_and_prints_patterns_literally(cli_service: Service
     both = cli_service.user.coord("claims", "--all", "--repo", "acme/web")
     assert both.returncode == 2
     assert both.stderr.startswith("coord: --all and --repo exclude each other")
+
+
+def test_claims_fit_80_columns_wrapping_only_at_separators(cli_service: Service) -> None:
+    long_pattern = "services/payments/internal/reconciliation/ledger_adjustments_handler.py"
+    engineer = "erin/claude/payments-reconciliation-worktree"
+    assert _claim(cli_service, engineer, "acme/payments", long_pattern).status_code == 200
+    assert _claim(cli_service, "fay/codex/main", None, "notes/todo.md").status_code == 200
+
+    shown = cli_service.user.coord("claims", "--all", COLUMNS="80")
+
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), shown.stdout
+    text = " ".join(lines)
+    # Every segment of the path prints whole: lines break after a `/`, never inside a name.
+    for segment in [
+        "services/",
+        "payments/",
+        "internal/",
+        "reconciliation/",
+        "ledger_adjustments_handler.py",
+        "payments-reconciliation-worktree",
+    ]:
+        assert segment in text, shown.stdout
+    assert "(no repo)" in text and "acme/payments" in text
+    wide = cli_service.user.coord("claims", "--all", "--wide", COLUMNS="80")
+    assert long_pattern in wide.stdout and engineer in wide.stdout
 
 
 def test_release_by_id_is_idempotent_and_unknown_ids_are_named(cli_service: Service) -> None:
@@ -112,7 +141,9 @@ def test_service_errors_are_one_line_with_a_fix(cli_service: Service) -> None:
     lines = refused.stderr.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("coord: ")
-    assert lines[1] == "  fix: the token came from environment; replace it with a valid one"
+    assert lines[1].startswith("  fix: the token came from environment; the local service's token ")
+    assert str(user.home / "token") in lines[1]
+    assert lines[1].endswith("`unset COORD_AUTH_TOKEN` to fall back to the local token file")
 
     closed = "http://127.0.0.1:9"
     down = user.coord("claims", COORD_API_URL=closed)

@@ -86,8 +86,34 @@ def test_a_server_that_cannot_start_shows_the_end_of_its_log(new_user: User) -> 
     assert "Last lines of" in done.stderr
     assert "COORD_DEFAULT_TTL_HOURS" in done.stderr
     assert "coord: coord-api exited with status 2" in done.stderr
+    # The fix is about the setting named above, not about a slow machine.
+    assert "fix: fix what coord-api names" in done.stderr
+    assert "COORD_START_READY_TIMEOUT_SEC" not in done.stderr
     assert "Traceback" not in done.stderr
     assert not (new_user.home / "coord-api.pid").exists()
+
+
+def test_start_names_settings_it_ignores_or_cannot_apply(new_user: User) -> None:
+    port = str(free_port())
+    done = new_user.coord("start", "--background", "--port", port, COORD_DEFAULT_TTL_HOUR="2")
+    try:
+        assert done.returncode == 0, done.stderr
+        assert (
+            "coord: COORD_DEFAULT_TTL_HOUR is not a coord setting and is ignored; did you mean "
+            "COORD_DEFAULT_TTL_HOURS?" in done.stderr
+        )
+        status = new_user.coord("status")
+        assert "export COORD_AUTH_TOKEN=" in status.stdout
+        assert "Checkouts:  none" in status.stdout
+        again = new_user.coord(
+            "start", "--background", "--port", port, COORD_REPO_ROOT=str(new_user.home)
+        )
+        assert again.returncode == 0, again.stderr
+        assert "coord is already running" in again.stdout
+        assert "COORD_REPO_ROOT of this shell differs" in again.stderr
+        assert "`coord stop`, then `coord start`" in again.stderr
+    finally:
+        new_user.coord("stop")
 
 
 def test_an_invalid_ready_timeout_is_named(new_user: User) -> None:

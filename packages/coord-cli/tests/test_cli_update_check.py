@@ -11,6 +11,7 @@ import pytest
 from coord_cli import __version__
 from coord_cli._update_check import check, is_due, is_newer
 from coord_cli.home import CoordHome
+from coord_cli.install import INSTALL_FIX
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -42,7 +43,7 @@ def test_a_newer_service_is_announced_once_a_day(tmp_path: Path) -> None:
     notice = check(home, NOW, service)
     assert notice is not None
     assert notice.startswith("the coord service at http://coord.example runs 99.0.0, newer than")
-    assert f"this coord {__version__}; upgrade with `pip install -U coord-cli`" in notice
+    assert f"this coord {__version__}; upgrade: {INSTALL_FIX}" in notice
     assert "COORD_NO_UPDATE_CHECK=1" in notice
     assert check(home, NOW + timedelta(hours=23), service) is None
     assert asked == ["meta"]

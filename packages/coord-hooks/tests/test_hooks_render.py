@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from coord_hooks._blockers import Blocker
-from coord_hooks._render import blocker_lines, expiry_text, markdown_table
+from coord_hooks._render import blocker_lines, description_lines, expiry_text, markdown_table
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -63,3 +63,15 @@ def test_markdown_cells_cannot_break_the_table() -> None:
     lines = markdown_table(("file", "note"), [("a|b`c.py", "x|<y>")], code_columns=1)
 
     assert lines == ["| file | note |", "|---|---|", "| `a\\|b'c.py` | x\\|&lt;y> |"]
+
+
+def test_descriptions_are_escaped_and_fit_80_columns() -> None:
+    said = blocker("src/a.py", description="rework \x1b[2J the cart " + "x" * 100)
+    silent = blocker("src/b.py", holder="cy", claim_id="clm_2")
+
+    lines = description_lines([said, silent])
+
+    assert lines[0] == "What the holders are doing:"
+    assert lines[1].startswith("  bob (clm_1): rework \\x1b[2J the cart ")
+    assert len(lines) == 2 and len(lines[1]) == 80 and lines[1].endswith("...")
+    assert description_lines([silent]) == []

@@ -105,6 +105,18 @@ def test_a_refused_explicit_token_points_at_the_environment(tmp_path: Path, nest
     assert hints.config_file is None
 
 
+def test_fix_lines_say_where_the_token_is_and_to_start_the_service(
+    tmp_path: Path, nested: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_local_env(tmp_path, "COORD_AUTH_TOKEN=file-token\n")
+    monkeypatch.setenv("COORD_HOME", str(tmp_path / "home"))
+    hints = hints_for(resolve_config({}, nested))
+    assert str(tmp_path / "home" / "token") in hints.fix_auth
+    first_sentence = hints.fix_unreachable.split(". ")[0]
+    assert "Start the coord service" in first_sentence and "restart" not in first_sentence
+    assert "reconnects by itself" in hints.fix_unreachable
+
+
 def test_shell_code_in_local_env_is_data_not_commands(tmp_path: Path, nested: Path) -> None:
     marker = tmp_path / "executed"
     write_local_env(

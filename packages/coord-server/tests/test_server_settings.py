@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coord_server.settings import Settings, SettingsError, load_settings
+from coord_server.settings import Settings, SettingsError, load_settings, unknown_variables
 
 
 def test_defaults_match_the_documented_table(settings_env: pytest.MonkeyPatch) -> None:
@@ -61,3 +61,33 @@ def test_every_setting_is_documented() -> None:
     documented = (Path(__file__).parents[3] / "docs" / "configuration.md").read_text()
     missing = [n for n in Settings.model_fields if f"`COORD_{n.upper()}`" not in documented]
     assert missing == []
+
+
+def test_unknown_variables_are_named_with_the_closest_setting() -> None:
+    environ = {
+        "COORD_DEFAULT_TTL_HOUR": "2",
+        "COORD_API_URL": "http://x",  # a client's variable: known
+        "COORD_AUTH_TOKEN": "t",
+        "COORD_TEST_REQUIRE_ALL": "1",
+        "COORD_ZZZ": "1",
+        "PATH": "/bin",
+    }
+    assert unknown_variables(environ) == [
+        "COORD_DEFAULT_TTL_HOUR is not a coord setting and is ignored; did you mean "
+        "COORD_DEFAULT_TTL_HOURS?",
+        "COORD_ZZZ is not a coord setting and is ignored; see docs/configuration.md",
+    ]
+
+
+def test_repo_roots_are_a_comma_list_of_repo_equals_path(
+    settings_env: pytest.MonkeyPatch,
+) -> None:
+    settings_env.setenv("COORD_AUTH_TOKEN", "secret")
+    settings_env.setenv("COORD_REPO_ROOTS", " acme/shop=/srv/shop , acme/web=/srv/web,")
+    assert load_settings().repo_roots == {
+        "acme/shop": Path("/srv/shop"),
+        "acme/web": Path("/srv/web"),
+    }
+    settings_env.setenv("COORD_REPO_ROOTS", "/srv/shop")
+    with pytest.raises(SettingsError, match=r"COORD_REPO_ROOTS: .*owner/name=/path/to/checkout"):
+        load_settings()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from coord_cli.errors import CliError, ExitCode
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.local_env import ENVIRONMENT, token_location
 
 _FIXES: dict[ErrorCode, tuple[str, ExitCode]] = {
     ErrorCode.UNAVAILABLE: (
@@ -24,9 +27,20 @@ _FIXES: dict[ErrorCode, tuple[str, ExitCode]] = {
 def describe_service_error(error: CoordError, token_source: str | None = None) -> CliError:
     """The `CliError` for an error answer (or no answer) of the service."""
     fix, code = _FIXES.get(error.code, (None, ExitCode.FAILED))
-    if error.code is ErrorCode.UNAUTHORIZED and token_source:
-        fix = f"the token came from {token_source}; replace it with a valid one"
+    if error.code is ErrorCode.UNAUTHORIZED:
+        fix = unauthorized_fix(token_source)
     return CliError(_one_line(error.detail), fix, code)
+
+
+def unauthorized_fix(token_source: str | None) -> str:
+    """The fix line of a 401: where the token came from, and where the valid one is."""
+    came = f"the token came from {token_source}" if token_source else "no token was sent"
+    fallback = (
+        "; or `unset COORD_AUTH_TOKEN` to fall back to the local token file"
+        if token_source == ENVIRONMENT
+        else ""
+    )
+    return f"{came}; {token_location(os.environ)}{fallback}"
 
 
 def _one_line(text: str) -> str:

@@ -3,17 +3,22 @@
 Paths come back absolute. In a linked worktree the checkout's top directory is the worktree,
 while hooks live in the common git directory shared by every worktree (`--git-path hooks`,
 which also honours `core.hooksPath`), so one hook serves them all.
+
+Every command runs through `coord_protocol.git`: no `COORD_*` variable reaches git, and the
+checkout's configuration cannot start a program (fsmonitor, hooks). The user's own global
+configuration is read, since these are the user's questions about the user's checkout
+(`url.<base>.insteadOf` shapes the origin, `core.excludesFile` what is ignored).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from coord_cli.errors import CliError, ExitCode
+from coord_protocol.git import GitResult, GitUnavailableError
+from coord_protocol.git import run_git as _run_git
 
 GIT_TIMEOUT_SEC = 15.0
 
@@ -34,15 +39,13 @@ class Checkout:
         """Top directory of the main working tree (the common dir's parent for `.git`)."""
         return self.common_dir.parent if self.common_dir.name == ".git" else self.top
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str) -> GitResult:
         """`git args...` in this working tree."""
         return run_git(self.top, *args)
 
     def ask(self, *args: str) -> str | None:
         """The trimmed output of a git query, or None when it fails or prints nothing."""
-        done = self.run(*args)
-        answer = done.stdout.strip()
-        return answer if done.returncode == 0 and answer else None
+        return self.run(*args).answer()
 
     def origin_url(self) -> str | None:
         """`git remote get-url origin`, or None without an origin."""
@@ -61,30 +64,25 @@ class Checkout:
         return self.run("ls-files", "--error-unmatch", "--", relative).returncode == 0
 
 
-def git_executable() -> str:
-    """The `git` on PATH; a clear error without one."""
-    found = shutil.which("git")
-    if found is None:
-        raise CliError(
-            "git is not installed or not on PATH", "install git", ExitCode.NOT_CONFIGURED
-        )
-    return found
-
-
 def run_git(
-    cwd: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run git with `args` in `cwd`; output captured as text, never raising on failure."""
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    keep_hooks_path: bool = False,
+) -> GitResult:
+    """Run git with `args` in `cwd`; output captured as text, never raising on a git failure.
+
+    `env` adds variables to git's minimal environment. A missing or hung git is a `CliError`.
+    """
     try:
-        return subprocess.run(  # noqa: S603 - git with fixed arguments, no shell
-            [git_executable(), *args], cwd=cwd, capture_output=True, text=True,
-            timeout=GIT_TIMEOUT_SEC, check=False, env=None if env is None else dict(env),
-            input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+        return _run_git(
+            cwd, *args, user_config=True, keep_hooks_path=keep_hooks_path, env=env,
+            stdin=stdin, timeout=GIT_TIMEOUT_SEC,
         )  # fmt: skip
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise CliError(
-            f"git {' '.join(args)} failed in {cwd}: {exc}", "check git works there"
-        ) from exc
+    except GitUnavailableError as exc:
+        raise CliError(str(exc), "install git, or check that it works in that directory",
+                       ExitCode.NOT_CONFIGURED) from exc  # fmt: skip
 
 
 def find_checkout(cwd: Path) -> Checkout | None:
@@ -94,7 +92,7 @@ def find_checkout(cwd: Path) -> Checkout | None:
         return None
     top_path = Path(top)
     common = _ask(top_path, "rev-parse", "--git-common-dir")
-    hooks = _ask(top_path, "rev-parse", "--git-path", "hooks")
+    hooks = _ask(top_path, "rev-parse", "--git-path", "hooks", keep_hooks_path=True)
     if common is None or hooks is None:
         return None
     return Checkout(top_path, _absolute(top_path, common), _absolute(top_path, hooks))
@@ -112,10 +110,8 @@ def require_checkout(cwd: Path) -> Checkout:
     return checkout
 
 
-def _ask(cwd: Path, *args: str) -> str | None:
-    done = run_git(cwd, *args)
-    answer = done.stdout.strip()
-    return answer if done.returncode == 0 and answer else None
+def _ask(cwd: Path, *args: str, keep_hooks_path: bool = False) -> str | None:
+    return run_git(cwd, *args, keep_hooks_path=keep_hooks_path).answer()
 
 
 def _absolute(base: Path, reported: str) -> Path:

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from coord_cli.errors import CliError, ExitCode
+from coord_cli.install import INSTALL_FIX
 
 STOP_GRACE_SEC = 10.0
 """How long a stopped server may take to exit before it is killed."""
@@ -29,10 +30,7 @@ STOP_GRACE_SEC = 10.0
 POLL_INTERVAL_SEC = 0.1
 """Pause between readiness probes; start-up has nothing else to wait on."""
 
-INSTALL_SERVER_HINT = (
-    "install it beside the CLI: `pip install 'coord-cli[server]'` "
-    "or `uv tool install 'coord-cli[server]'`"
-)
+INSTALL_SERVER_HINT = f"install it beside the CLI: {INSTALL_FIX}"
 
 # Settings that would point the local service somewhere else than COORD_HOME.
 _NOT_INHERITED = (

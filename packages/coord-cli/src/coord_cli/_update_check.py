@@ -19,6 +19,7 @@ import httpx
 from coord_cli import __version__
 from coord_cli._output import warn
 from coord_cli.home import CoordHome, write_private
+from coord_cli.install import INSTALL_FIX
 from coord_cli.target import current_target
 
 CHECK_INTERVAL = timedelta(hours=24)
@@ -63,7 +64,7 @@ def check(
         return None
     return (
         f"the coord service at {url} runs {seen}, newer than this coord {__version__}; "
-        f"upgrade with `pip install -U coord-cli` (silence this with {SILENCE_VARIABLE}=1)"
+        f"upgrade: {INSTALL_FIX} (silence this with {SILENCE_VARIABLE}=1)"
     )
 
 

@@ -19,10 +19,12 @@ from pathlib import Path
 import httpx
 
 from coord_cli import __version__, blocks, registrations
+from coord_cli._failures import unauthorized_fix
 from coord_cli._files import read_text
 from coord_cli._git import Checkout
 from coord_cli._templates import read_template
 from coord_cli.git_hook import hook_state
+from coord_cli.install import INSTALL_FIX
 from coord_cli.local_config import CONFIG_FILE, LOCAL_ENV_FILE, RepoConfig
 from coord_cli.target import Target
 from coord_cli.wiring import CLAUDE_SETTINGS, TOOL_FILES, Tool
@@ -148,9 +150,9 @@ def tool_wiring(checkout: Checkout, tool: Tool) -> Iterator[Check]:
 def commands_on_path(tools: list[Tool], hook_wanted: bool) -> Iterator[Check]:
     """The console scripts the wiring runs can be found."""
     if tools:
-        yield _on_path("coord-mcp", "coord-mcp", "pip install coord-mcp")
+        yield _on_path("coord-mcp", "coord-mcp", INSTALL_FIX)
     if hook_wanted:
-        yield _on_path("coord-hook", "coord-hook", "pip install coord-hooks")
+        yield _on_path("coord-hook", "coord-hook", INSTALL_FIX)
 
 
 def pre_push_hook(checkout: Checkout) -> Check:
@@ -219,7 +221,7 @@ def versions(facts: ServiceFacts) -> Check:
         return warn(
             "versions",
             detail,
-            "upgrade them together: pip install -U coord-cli coord-mcp coord-hooks",
+            f"upgrade them together: {INSTALL_FIX}",
         )
     return ok("versions", detail)
 
@@ -227,7 +229,10 @@ def versions(facts: ServiceFacts) -> Check:
 def _token(target: Target) -> tuple[Check, bool]:
     if not target.token:
         return fail(
-            "token", "no token configured", f"set COORD_AUTH_TOKEN in {LOCAL_ENV_FILE}"
+            "token",
+            "no token configured",
+            f"set COORD_AUTH_TOKEN in {LOCAL_ENV_FILE}; "
+            + unauthorized_fix(None).split("; ", 1)[1],
         ), False
     headers = {"Authorization": f"Bearer {target.token}"}
     try:
@@ -237,7 +242,7 @@ def _token(target: Target) -> tuple[Check, bool]:
             "token", f"/whoami failed ({type(exc).__name__})", "run coord doctor again"
         ), False
     if answer.status_code == 401:
-        fix = f"replace the token from {target.token_source} with the service's token"
+        fix = unauthorized_fix(target.token_source)
         return fail("token", "the service refuses the token (401)", fix), False
     if answer.status_code != 200:
         return fail(

@@ -14,6 +14,11 @@ from coord_cli.target import current_target, service
 from coord_protocol.claims import Claim
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Print long patterns whole instead of fitting the terminal.")
+]
+NO_REPO = "(no repo)"
+"""How the no-repo bucket is shown: claims there never conflict with claims naming a repo."""
 
 
 def list_claims(
@@ -26,11 +31,13 @@ def list_claims(
         typer.Option(metavar="REPO", help="Only this repo (default: this checkout's repo id)."),
     ] = None,
     all_repos: Annotated[bool, typer.Option("--all", help="Claims of every repo.")] = False,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """List active claims, newest first.
+    """List active claims, newest first, with the repo bucket of each.
 
-    Inside a wired checkout only its repo is shown; --all shows every repo.
+    Inside a wired checkout only its repo is shown; --all shows every repo,
+    including claims sent without a repo (the `(no repo)` bucket).
     """
     if all_repos and repo:
         raise CliError("--all and --repo exclude each other", "pass one of them", ExitCode.USAGE)
@@ -45,7 +52,7 @@ def list_claims(
         where = f" in {repo_filter}" if repo_filter else ""
         say(f"No active claims{where}.")
         return
-    _claims_table(listing.claims, show_repo=repo_filter is None)
+    _claims_table(listing.claims, wide)
 
 
 def release(
@@ -77,21 +84,21 @@ def release(
         say(f"{claim_id} was already released or had expired; nothing to do.")
 
 
-def _claims_table(claims: list[Claim], show_repo: bool) -> None:
+def _claims_table(claims: list[Claim], wide: bool) -> None:
     now = datetime.now(UTC)
-    headers = ["id", "engineer", "pattern", "type", *(["repo"] if show_repo else []), "expires"]
+    headers = ["id", "repo", "engineer", "pattern", "type", "expires"]
     rows = [
         [
             claim.id,
+            claim.repo or NO_REPO,
             claim.engineer,
             _scope(claim),
             _kind(claim),
-            *([claim.repo or "-"] if show_repo else []),
             relative(claim.expires_at, now),
         ]
         for claim in claims
     ]
-    table(headers, rows)
+    table(headers, rows, wide=wide)
 
 
 def _scope(claim: Claim) -> str:

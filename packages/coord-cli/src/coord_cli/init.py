@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from coord_cli import _server
+from coord_cli import _server, checkouts
 from coord_cli._files import WRITES, Action, FileChange, apply
 from coord_cli._git import Checkout, require_checkout
 from coord_cli._output import emit_json, error_console, say, warn
@@ -28,6 +29,7 @@ from coord_cli.local_config import (
     read_repo_config,
 )
 from coord_cli.wiring import PLACEHOLDER_TOKEN, Mode, Service, Tool, Wiring, detect_repo_id, plan
+from coord_protocol.errors import CoordError
 from coord_protocol.local_env import DEFAULT_API_URL, is_placeholder, read_local_env
 
 
@@ -81,7 +83,32 @@ def init(
         _confirm(changes)
     for change in changes:
         apply(change)
-    _report(wiring, changes, json_output)
+    registration = _register_checkout(wiring)
+    _report(wiring, changes, registration, json_output)
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What became of telling the local service where this checkout is."""
+
+    registered: bool
+    note: str | None = None
+
+
+def _register_checkout(wiring: Wiring) -> Registration:
+    """Tell the local service where this repo's checkout is; a note when it cannot be told.
+
+    Only a local service: its machine is this one, so the path means the same to it. Remote
+    services learn their checkouts from COORD_REPO_ROOTS, set by their operator.
+    """
+    service = wiring.service
+    if service.mode is not Mode.LOCAL or service.token is None or not _local_running():
+        return Registration(registered=False)
+    try:
+        checkouts.register(service.url, service.token, wiring.repo_id, wiring.checkout.top)
+    except CoordError as exc:
+        return Registration(False, f"the local service did not register this checkout: {exc}")
+    return Registration(registered=True)
 
 
 def _ask_tool(interactive: bool) -> Tool:
@@ -187,11 +214,16 @@ def _verb(change: FileChange) -> str:
     }.get(change.action, "       ")
 
 
-def _report(wiring: Wiring, changes: list[FileChange], json_output: bool) -> None:
+def _report(
+    wiring: Wiring, changes: list[FileChange], registration: Registration, json_output: bool
+) -> None:
     to_commit = [c.shown for c in changes if c.tracked and c.action in WRITES]
-    notes = _notes(wiring, changes)
+    notes = _notes(wiring, changes) + ([registration.note] if registration.note else [])
     if json_output:
-        emit_json(_as_json(wiring, changes, to_commit, notes))
+        emit_json(
+            {**_as_json(wiring, changes, to_commit, notes),
+             "checkout_registered": registration.registered}
+        )  # fmt: skip
         return
     service = wiring.service
     say(
@@ -202,6 +234,9 @@ def _report(wiring: Wiring, changes: list[FileChange], json_output: bool) -> Non
     for change in changes:
         line = f"  {change.action.value:<10} {change.shown}"
         say(line + (f"  ({change.note})" if change.note else ""))
+    if registration.registered:
+        bucket = wiring.repo_id or checkouts.NO_REPO
+        say(f"  registered this checkout for {bucket} with the local service")
     for note in notes:
         warn(note)
     say("Next:")
@@ -218,7 +253,10 @@ def _notes(wiring: Wiring, changes: list[FileChange]) -> list[str]:
             f"(it holds `{PLACEHOLDER_TOKEN}` now)"
         )
     if wiring.service.mode is Mode.LOCAL and not _local_running():
-        notes.append("the local service is not running: start it with `coord start --background`")
+        notes.append(
+            "the local service is not running: start it with `coord start --background`, then "
+            "run `coord init` again so that it learns where this checkout is"
+        )
     notes.extend(c.note for c in changes if c.action is Action.KEEP and c.note)
     return notes
 

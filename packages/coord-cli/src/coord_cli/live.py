@@ -9,7 +9,6 @@ branch; every claim made is released whatever happens.
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import tempfile
@@ -174,7 +173,7 @@ def _hook_trial(checkout: Checkout | None, probe: Probe) -> HookTrial | None:
 
 def _probe_commit(checkout: Checkout, head: str, probe: Probe) -> str | None:
     with tempfile.TemporaryDirectory(prefix="coord-doctor-") as scratch:
-        env = {**os.environ, **_PROBE_IDENTITY, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        env = {**_PROBE_IDENTITY, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
 
         def git(*args: str, stdin: str | None = None) -> str | None:
             done = run_git(checkout.top, *args, env=env, stdin=stdin)

@@ -59,6 +59,9 @@ def tail(
             metavar="STATE", help="Only rows in this state: pending, failed, delivered, exhausted."
         ),
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Print long results whole instead of fitting.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """The newest deliveries, newest first."""
@@ -71,7 +74,7 @@ def tail(
     if not answer.deliveries:
         say("No deliveries.")
         return
-    _show_deliveries(answer.deliveries)
+    _show_deliveries(answer.deliveries, wide)
 
 
 @app.command("retry")
@@ -186,7 +189,7 @@ def _show_stats(answer: OutboxStats) -> None:
         table(["event", "delivered", "failed", "pending", "exhausted"], rows)
 
 
-def _show_deliveries(deliveries: list[OutboxDelivery]) -> None:
+def _show_deliveries(deliveries: list[OutboxDelivery], wide: bool) -> None:
     now = datetime.now(UTC)
     rows = [
         [
@@ -199,4 +202,4 @@ def _show_deliveries(deliveries: list[OutboxDelivery]) -> None:
         ]
         for row in deliveries
     ]
-    table(["delivery", "event", "state", "tries", "created", "last result"], rows)
+    table(["delivery", "event", "state", "tries", "created", "last result"], rows, wide=wide)

@@ -13,11 +13,12 @@ import webbrowser
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from coord_cli import _server
+from coord_cli import _server, checkouts
 from coord_cli._output import emit_json, error_console, say, warn
 from coord_cli.errors import CliError, ExitCode
 from coord_cli.home import CoordHome, ServerRecord
@@ -70,6 +71,7 @@ def start(
     running = find_running(home, timeout)
     if running is not None:
         _report_existing(home, running, token, port, json_output)
+        _warn_unapplied_checkouts(running.record.api_url, token)
         _maybe_open(running.record.api_url, open_dashboard)
         return
     _server.ensure_port_free(host, port)
@@ -126,7 +128,7 @@ def status(json_output: JsonOption = False) -> None:
             f"see its log: {home.log_file}",
         )
         raise typer.Exit(ExitCode.FAILED)
-    _report(home, record, readiness, None, "running", True, json_output)
+    _report(home, record, readiness, home.read_token(), "running", True, json_output)
 
 
 def find_running(home: CoordHome, timeout: float) -> Running | None:
@@ -192,6 +194,8 @@ def _launch(
     if readiness is None:
         _abandon(home, process)
         raise _start_failure(home, process, url, background, log_offset)
+    if background:
+        _repeat_settings_warnings(home, log_offset)
     return process, record, readiness
 
 
@@ -220,27 +224,35 @@ def _start_failure(
 ) -> CliError:
     code = process.returncode
     why = f"exited with status {code}" if code else f"did not answer {url}/readyz in time"
-    if not background:
-        return CliError(f"coord-api {why}", "see its output above")
-    lines = _log_since(home, offset)
-    if lines:
-        error_console().print(f"Last lines of {home.log_file}:", style="bold")
-        for line in lines:
-            error_console().print(f"  {line}")
-    return CliError(
-        f"coord-api {why}",
-        f"read the log {home.log_file}; raise {READY_TIMEOUT_VARIABLE} if the machine is slow",
-    )
+    where = "above" if not background else f"in the lines of {home.log_file} above"
+    if background:
+        lines = _log_since(home, offset)
+        if lines:
+            error_console().print(f"Last lines of {home.log_file}:", style="bold")
+            for line in lines:
+                error_console().print(f"  {line}")
+    if code == _CONFIGURATION_EXIT:
+        fix = f"fix what coord-api names {where}, then run `coord start` again"
+    elif code:
+        fix = f"see why {where}"
+    else:
+        fix = f"see {where}; raise {READY_TIMEOUT_VARIABLE} if the machine is slow"
+    return CliError(f"coord-api {why}", fix)
 
 
-def _log_since(home: CoordHome, offset: int) -> list[str]:
+_CONFIGURATION_EXIT = 2
+"""coord-api's exit status for a setting it refuses (the message names the variable)."""
+
+
+def _log_since(home: CoordHome, offset: int, limit: int | None = LOG_LINES_ON_FAILURE) -> list[str]:
     try:
         with home.log_file.open("rb") as log:
             log.seek(offset)
             text = log.read().decode("utf-8", errors="replace")
     except OSError:
         return []
-    return text.splitlines()[-LOG_LINES_ON_FAILURE:]
+    lines = text.splitlines()
+    return lines if limit is None else lines[-limit:]
 
 
 def _serve_until_interrupted(home: CoordHome, process: subprocess.Popen[bytes]) -> None:
@@ -308,10 +320,61 @@ def _report(
     for label, key in _LABELS:
         if key in details:
             say(f"  {label:<11} {details[key]}")
+    _say_checkouts(record.api_url, token)
     if token is not None:
         say("")
         say("Use the API from this shell:")
         say(f"export COORD_AUTH_TOKEN={token}")
+
+
+def _say_checkouts(api_url: str, token: str | None) -> None:
+    known = checkouts.known(api_url, token)
+    if known is None:
+        return
+    if not known:
+        say(f"  {'Checkouts:':<11} none; `coord init --mode local` in a checkout registers it")
+        return
+    for index, checkout in enumerate(known):
+        label = "Checkouts:" if index == 0 else ""
+        say(f"  {label:<11} {checkouts.describe(checkout)}")
+
+
+_SETTINGS_LOGGER = " coord.settings: "
+"""Where coord-api logs a setting it ignores; a background start repeats those lines."""
+
+
+def _repeat_settings_warnings(home: CoordHome, offset: int) -> None:
+    # In the foreground the server's own stderr shows them; in the background they would sit
+    # in the log, where a misspelt variable is easily missed.
+    for line in _log_since(home, offset, limit=None):
+        if _SETTINGS_LOGGER in line:
+            warn(line.split(_SETTINGS_LOGGER, 1)[1])
+
+
+def _warn_unapplied_checkouts(api_url: str, token: str) -> None:
+    """A running service keeps the checkouts it started with: say so when the shell differs."""
+    wanted = {
+        name: os.environ[name].strip()
+        for name in ("COORD_REPO_ROOT", "COORD_REPO_ROOTS")
+        if os.environ.get(name, "").strip()
+    }
+    if not wanted:
+        return
+    known = checkouts.known(api_url, token) or []
+    configured = {c.path for c in known if c.source != "registered"}
+    if all(_paths_known(value, configured) for value in wanted.values()):
+        return
+    names = " and ".join(wanted)
+    verb = "differs" if len(wanted) == 1 else "differ"
+    warn(
+        f"{names} of this shell {verb} from the checkouts of the running service, which keeps "
+        "its own until it restarts: run `coord stop`, then `coord start` to apply them"
+    )
+
+
+def _paths_known(value: str, configured: set[str]) -> bool:
+    paths = [entry.partition("=")[2] or entry for entry in value.split(",") if entry.strip()]
+    return all(str(Path(path.strip()).resolve()) in configured for path in paths)
 
 
 _LABELS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import TypeVar
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 from coord_hooks.config import HookConfig
 from coord_protocol.client import Call, ClientConfig, CoordClient
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.local_env import token_location
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -32,7 +34,8 @@ def explain(config: HookConfig, error: CoordError) -> str:
     if error.code is ErrorCode.UNAUTHORIZED:
         where = config.token_hint
         missing = "no token is configured" if config.token is None else "the token was refused"
-        return f"{error.detail} ({missing}; set COORD_AUTH_TOKEN in {where})"
+        found = token_location(os.environ)
+        return f"{error.detail} ({missing}; set COORD_AUTH_TOKEN in {where}: {found})"
     if error.code is ErrorCode.FORBIDDEN:
         return f"{error.detail} (the token may not act as this engineer or repo)"
     return error.detail

@@ -1,11 +1,17 @@
-"""The questions the hooks ask git, each one `git` process with fixed arguments and no shell."""
+"""The questions the hooks ask git, each one `git` process with fixed arguments and no shell.
+
+They run through `coord_protocol.git`: the token in the hook's environment never reaches git,
+and the checkout's configuration cannot start a program. Only the identity questions
+(`user.email`, `user.name`) read the user's global configuration.
+"""
 
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from coord_protocol.git import GitUnavailableError, run_git
 
 GIT_TIMEOUT_SEC = 30.0
 """Upper bound on one git command; a diff of a very large push still fits."""
@@ -28,25 +34,20 @@ class Git:
 
     cwd: Path
 
-    def run(self, *args: str) -> str:
+    def run(self, *args: str, user_config: bool = False) -> str:
         """The stdout of `git ARGS`; raises `GitError` when git fails or is missing."""
         try:
-            done = subprocess.run(  # noqa: S603 - fixed arguments, never a shell
-                ["git", *args],  # noqa: S607 - git is found on PATH on purpose
-                cwd=self.cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT_SEC,
-                check=False, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise GitError(f"`git {' '.join(args)}` could not run in {self.cwd}: {exc}") from exc
-        if done.returncode != 0:
-            said = done.stderr.strip().splitlines()[-1:] or ["no message"]
-            raise GitError(f"`git {' '.join(args)}` failed in {self.cwd}: {said[0]}")
+            done = run_git(self.cwd, *args, user_config=user_config, timeout=GIT_TIMEOUT_SEC)
+        except GitUnavailableError as exc:
+            raise GitError(f"{exc} (in {self.cwd})") from exc
+        if not done.ok:
+            raise GitError(f"`git {' '.join(args)}` failed in {self.cwd}: {done.last_error_line()}")
         return done.stdout
 
-    def ask(self, *args: str) -> str | None:
+    def ask(self, *args: str, user_config: bool = False) -> str | None:
         """The stripped stdout of `git ARGS`, or None when git fails or prints nothing."""
         try:
-            answer = self.run(*args).strip()
+            answer = self.run(*args, user_config=user_config).strip()
         except GitError:
             return None
         return answer or None
@@ -70,8 +71,8 @@ class Git:
         return None if branch in (None, "HEAD") else branch
 
     def config_value(self, key: str) -> str | None:
-        """A git configuration value such as `user.email`, or None."""
-        return self.ask("config", "--get", key)
+        """A git configuration value such as `user.email` (global ones too), or None."""
+        return self.ask("config", "--get", key, user_config=True)
 
     def has_commit(self, object_id: str) -> bool:
         """Whether `object_id` names a commit this repository has."""

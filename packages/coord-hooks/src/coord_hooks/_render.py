@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from coord_hooks._blockers import Blocker
+from coord_protocol.text import printable
 from coord_protocol.timestamps import as_utc
 
 TERMINAL_WIDTH = 80
@@ -44,8 +45,33 @@ def _duration(left: timedelta) -> str:
 
 
 def blocker_rows(blockers: Sequence[Blocker], now: datetime) -> list[tuple[str, ...]]:
-    """One row per blocker, in the order of `BLOCKER_HEADERS`."""
-    return [(b.file, b.holder, b.their_claim, expiry_text(b.expires_at, now)) for b in blockers]
+    """One row per blocker, in the order of `BLOCKER_HEADERS`; stored text comes escaped."""
+    return [
+        (printable(b.file), printable(b.holder), printable(b.their_claim),
+         expiry_text(b.expires_at, now))
+        for b in blockers
+    ]  # fmt: skip
+
+
+def description_lines(blockers: Sequence[Blocker], width: int = TERMINAL_WIDTH) -> list[str]:
+    """What each holder said they are doing, one line per claim that says it (escaped).
+
+    The description is written by another engineer's agent: control characters print as
+    visible escapes, and a long one is shortened to fit `width` columns.
+    """
+    said: dict[str, str] = {}
+    for blocker in blockers:
+        if blocker.description and blocker.claim_id not in said:
+            text = " ".join(printable(blocker.description).split())
+            said[blocker.claim_id] = (
+                f"{_GAP}{printable(blocker.holder)} ({blocker.claim_id}): {text}"
+            )
+    if not said:
+        return []
+    lines = (
+        line if len(line) <= width else line[: width - 3] + _ELLIPSIS for line in said.values()
+    )
+    return ["What the holders are doing:", *lines]
 
 
 def blocker_lines(

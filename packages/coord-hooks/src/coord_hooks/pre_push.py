@@ -20,7 +20,7 @@ from coord_hooks import _identity
 from coord_hooks._blockers import Blocker, find_blockers
 from coord_hooks._client import connect, explain
 from coord_hooks._git import Git, GitError, is_object_id
-from coord_hooks._render import blocker_lines, wrap
+from coord_hooks._render import blocker_lines, description_lines, wrap
 from coord_hooks.config import HookConfig, PrePushMode, resolve_hook_config
 from coord_protocol.errors import CoordError
 
@@ -187,4 +187,8 @@ def blocker_report(blockers: Sequence[Blocker], advise: bool, now: datetime) -> 
         )
     ids = ", ".join(dict.fromkeys(b.claim_id for b in blockers))
     table = blocker_lines(blockers, now)
-    return [wrap(headline), "", *table, "", wrap(f"Claims: {ids}."), wrap(steps)]
+    doing = description_lines(blockers)
+    return [
+        wrap(headline), "", *table, "", *([*doing, ""] if doing else []),
+        wrap(f"Claims: {ids}."), wrap(steps),
+    ]  # fmt: skip

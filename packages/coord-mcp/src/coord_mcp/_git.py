@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-import subprocess
 from pathlib import Path
+
+from coord_protocol.git import GitUnavailableError, run_git
 
 logger = logging.getLogger("coord_mcp.git")
 
@@ -24,14 +25,10 @@ def checkout_root(cwd: Path) -> Path | None:
 
 
 def _ask(cwd: Path, *args: str) -> str | None:
+    # Through coord_protocol.git: the bridge's token stays out of git's environment, and the
+    # checkout's configuration cannot start a program.
     try:
-        done = subprocess.run(  # noqa: S603 - fixed git arguments, no shell
-            ["git", *args],  # noqa: S607 - git is looked up on PATH on purpose
-            cwd=cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT_SEC, check=False,
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError) as exc:
+        return run_git(cwd, *args, timeout=GIT_TIMEOUT_SEC).answer()
+    except GitUnavailableError as exc:
         logger.debug("git %s failed at %s: %s", " ".join(args), cwd, exc)
         return None
-    answer = done.stdout.strip()
-    return answer if done.returncode == 0 and answer else None

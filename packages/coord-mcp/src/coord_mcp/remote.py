@@ -34,7 +34,8 @@ INTERNAL_BASE_URL = "http://coord.internal"
 REMOTE_HINTS = Hints(
     fix_auth=(
         "The service refused this connection's bearer token: configure your MCP client to "
-        "send `Authorization: Bearer <token>` with a valid coord token, then reconnect."
+        "send `Authorization: Bearer <token>` with a valid coord token (the service's operator "
+        "has it; a service started by `coord start` keeps it in ~/.coord/token), then reconnect."
     ),
     fix_unreachable="The coord service failed to answer itself; try again, then tell its operator.",
     fix_identity=(

@@ -6,6 +6,7 @@ stdout carries nothing but MCP frames; everything else (logs included) goes to s
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,7 @@ from coord_mcp.caller import Caller, CallerSource, Hints, Identity
 from coord_mcp.config import ENVIRONMENT, McpConfig
 from coord_mcp.server import build_server
 from coord_protocol.client import AsyncCoordClient, ClientConfig
+from coord_protocol.local_env import token_location
 
 logger = logging.getLogger("coord_mcp.stdio")
 
@@ -70,8 +72,9 @@ def hints_for(config: McpConfig) -> Hints:
     file = config.local_env or config.expected_local_env
     url_from = config.sources.get("COORD_API_URL", "the default")
     unreachable = (
-        f"Start the coord service (`coord start`), or fix COORD_API_URL (now {config.api_url}, "
-        f"from {url_from}) in {file}, then restart the MCP server."
+        "Start the coord service (`coord start --background`), then call again: this MCP "
+        "server reconnects by itself. If the service runs elsewhere, fix COORD_API_URL (now "
+        f"{config.api_url}, from {url_from}) in {file} and restart the MCP server."
     )
     token_from_env = config.token is not None and config.token_source == ENVIRONMENT
     identity = (
@@ -103,9 +106,9 @@ def _fix_auth(config: McpConfig, file: str) -> str:
         return (
             "The service refused the COORD_AUTH_TOKEN set in this MCP server's environment "
             f"(an explicit value wins over {file}): fix or remove it in {_REGISTRATIONS} or "
-            f"your shell, {restart}."
+            f"your shell ({token_location(os.environ)}), {restart}."
         )
     return (
         f"The service refused the token in {file}: replace COORD_AUTH_TOKEN there with a valid "
-        f"token (`coord start` prints the operator token), {restart}."
+        f"token ({token_location(os.environ)}), {restart}."
     )

@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from coord_protocol._base import UtcDatetime
+    from coord_protocol.checkouts import (
+        CheckoutList,
+        CheckoutSource,
+        KnownCheckout,
+        RegisterCheckoutRequest,
+    )
     from coord_protocol.claims import (
         Claim,
         ClaimList,
@@ -92,6 +98,8 @@ _EXPORTS: dict[str, str] = {
     "CancelQueueResponse": "coord_protocol.queue",
     "Claim": "coord_protocol.claims",
     "ClaimList": "coord_protocol.claims",
+    "CheckoutList": "coord_protocol.checkouts",
+    "CheckoutSource": "coord_protocol.checkouts",
     "ClaimSpec": "coord_protocol.claims",
     "ClaimType": "coord_protocol.vocab",
     "Conflict": "coord_protocol.conflicts",
@@ -112,6 +120,7 @@ _EXPORTS: dict[str, str] = {
     "Hotspot": "coord_protocol.ownership",
     "HotspotList": "coord_protocol.ownership",
     "InboxNotice": "coord_protocol.requests",
+    "KnownCheckout": "coord_protocol.checkouts",
     "Meta": "coord_protocol.service",
     "OutboxCounts": "coord_protocol.outbox",
     "OutboxDelivery": "coord_protocol.outbox",
@@ -131,6 +140,7 @@ _EXPORTS: dict[str, str] = {
     "QueueList": "coord_protocol.queue",
     "QueueState": "coord_protocol.vocab",
     "Readiness": "coord_protocol.service",
+    "RegisterCheckoutRequest": "coord_protocol.checkouts",
     "ReleaseClaimsRequest": "coord_protocol.claims",
     "ReleaseRequest": "coord_protocol.requests",
     "ReleaseRequestList": "coord_protocol.requests",
@@ -171,6 +181,8 @@ __all__ = [
     "AutoResolutionDay",
     "AutoResolutionSeries",
     "CancelQueueResponse",
+    "CheckoutList",
+    "CheckoutSource",
     "Claim",
     "ClaimList",
     "ClaimSpec",
@@ -192,6 +204,7 @@ __all__ = [
     "Hotspot",
     "HotspotList",
     "InboxNotice",
+    "KnownCheckout",
     "Meta",
     "OutboxCounts",
     "OutboxDelivery",
@@ -211,6 +224,7 @@ __all__ = [
     "QueueList",
     "QueueState",
     "Readiness",
+    "RegisterCheckoutRequest",
     "ReleaseClaimsRequest",
     "ReleaseRequest",
     "ReleaseRequestList",

@@ -15,6 +15,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from coord_protocol import local_env
+from coord_protocol.checkouts import CheckoutList, RegisterCheckoutRequest
 from coord_protocol.claims import (
     ClaimList,
     CreateClaimsRequest,
@@ -274,6 +275,16 @@ class Calls:
         return Call("POST", "/admin/outbox/purge", _body(request))
 
     @staticmethod
+    def checkouts() -> Call:
+        """`GET /admin/checkouts` (operator)."""
+        return Call("GET", "/admin/checkouts")
+
+    @staticmethod
+    def register_checkout(request: RegisterCheckoutRequest) -> Call:
+        """`PUT /admin/checkouts` (operator, from the service's machine)."""
+        return Call("PUT", "/admin/checkouts", _body(request))
+
+    @staticmethod
     def hotspots(days: int = 30, repo: str | None = None, limit: int | None = None) -> Call:
         """`GET /metrics/hotspots`: patterns by blocked claim attempts."""
         params = [("days", str(days))] + ([("repo", repo)] if repo else [])
@@ -407,6 +418,14 @@ class CoordClient:
     def readiness(self) -> Readiness:
         """Readiness (no auth)."""
         return self.send(Calls.get("/readyz"), Readiness)
+
+    def checkouts(self) -> CheckoutList:
+        """The checkout the service reads for each repository (operator)."""
+        return self.send(Calls.checkouts(), CheckoutList)
+
+    def register_checkout(self, request: RegisterCheckoutRequest) -> CheckoutList:
+        """Register a repository's checkout with a local service (operator)."""
+        return self.send(Calls.register_checkout(request), CheckoutList)
 
     def outbox_stats(self) -> OutboxStats:
         """Webhook deliveries of the last 24 h per event type and state (operator)."""

@@ -42,6 +42,21 @@ DEFAULT_API_URL = "http://127.0.0.1:8080"
 ENVIRONMENT = "environment"
 """Source name of a value that came from the process environment."""
 
+
+def local_token_file(environ: Mapping[str, str]) -> Path:
+    """Where `coord start` keeps the local service's operator token: `$COORD_HOME/token`."""
+    home = environ.get("COORD_HOME", "").strip()
+    return (Path(home).expanduser() if home else Path.home() / ".coord") / "token"
+
+
+def token_location(environ: Mapping[str, str]) -> str:
+    """Where a valid token is, for a 401's fix line (local service first, then a shared one)."""
+    return (
+        f"the local service's token is in {local_token_file(environ)} (`coord status` prints "
+        "it); a shared service's token comes from its operator"
+    )
+
+
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUOTES = ("'", '"')
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 
 import uvicorn
 
 from coord_server._http_protocol import HttpProtocol
 from coord_server.app import create_app
-from coord_server.settings import Settings, SettingsError, load_settings
+from coord_server.settings import Settings, SettingsError, load_settings, unknown_variables
 from coord_server.storage import (
     InstanceLock,
     InstanceLockError,
@@ -78,6 +79,8 @@ def main() -> None:
         sys.stderr.write(f"coord-api: {exc}\n")
         raise SystemExit(2) from None
     _configure_logging(settings)
+    for warning in unknown_variables(os.environ):
+        logging.getLogger("coord.settings").warning("%s", warning)
     try:
         lock = _take_instance_lock(settings)
     except InstanceLockError as exc:

@@ -19,6 +19,7 @@ from coord_server.mcp_mount import MCP_PATH, install_mcp
 from coord_server.middleware import BearerAuth, RequestContext
 from coord_server.routes import (
     admin,
+    checkouts,
     claims,
     conflicts,
     events,
@@ -112,8 +113,7 @@ async def _load(ctx: AppContext) -> None:
             async with ctx.arbiter.hold([key or None]):
                 pass
     await ctx.feed.start(ctx.store)
-    if ctx.scope.repo_files is not None:
-        await ctx.scope.repo_files.snapshot()  # the first claim should not pay for git
+    await ctx.scope.warm()  # the first claim of each repo should not pay for git
 
 
 def _routes() -> list[Route]:
@@ -126,6 +126,7 @@ def _routes() -> list[Route]:
         *queue.routes(),
         *events.routes(),
         *admin.routes(),
+        *checkouts.routes(),
         *requests.routes(),
         *ownership.routes(),
         *hotspots.routes(),

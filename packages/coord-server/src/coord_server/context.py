@@ -18,7 +18,7 @@ from coord_engine.claims import Policy, QueuePolicy
 from coord_protocol._base import SESSION_ID_PATTERN
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.metrics import Metrics
-from coord_server.repo_files import RepoFiles
+from coord_server.repo import Checkouts, CheckoutSettings, RegisteredCheckouts, ScopeChecker
 from coord_server.service.arbiter import Arbiter
 from coord_server.service.claiming import Claiming
 from coord_server.service.claims import ClaimBook
@@ -39,10 +39,8 @@ from coord_server.service.queue import QueueCaps, QueueDesk
 from coord_server.service.records import new_id
 from coord_server.service.requests import LongPolls, ReleaseRequests
 from coord_server.service.retention import Retention, RetentionPolicy
-from coord_server.service.scope import ScopeChecker
 from coord_server.service.sessions import SessionActivity
 from coord_server.service.signals import Receivers, Signals
-from coord_server.service.symbol_check import SymbolValidator
 from coord_server.service.webhooks import WebhookDeliverer, webhook_deliverer
 from coord_server.settings import Settings
 from coord_server.storage import Lease, Store
@@ -231,10 +229,13 @@ def _queue_caps(settings: Settings) -> QueueCaps:
 
 
 def _scope_checker(settings: Settings) -> ScopeChecker:
-    repo_files = symbols = None
-    if settings.repo_root is not None:
-        repo_files = RepoFiles(
-            settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec
-        )
-        symbols = SymbolValidator(settings.repo_root)
-    return ScopeChecker(repo_files, symbols, settings.max_claim_files, settings.max_claim_ratio)
+    configured = CheckoutSettings(
+        settings.repo_root, settings.repo_roots, settings.repo_scope,
+        settings.ls_files_cache_ttl_sec,
+    )  # fmt: skip
+    # Registrations are paths on this machine: only a local SQLite service stores them.
+    local = settings.database_backend == "sqlite"
+    registered = RegisteredCheckouts.beside(settings.database_path) if local else None
+    return ScopeChecker(
+        Checkouts(configured, registered), settings.max_claim_files, settings.max_claim_ratio
+    )

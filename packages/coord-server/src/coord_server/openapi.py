@@ -11,6 +11,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from coord_protocol import (
     CancelQueueResponse,
+    CheckoutList,
     ClaimList,
     ConflictBatchRequest,
     ConflictCheckResponse,
@@ -28,6 +29,7 @@ from coord_protocol import (
     OutboxTail,
     QueueList,
     Readiness,
+    RegisterCheckoutRequest,
     ReleaseClaimsRequest,
     ReleaseResponse,
     RepoList,
@@ -140,6 +142,11 @@ OPERATIONS = (
               {200: OutboxRetryResponse}, body=OutboxRetryRequest, tags=OUTBOX),
     Operation("POST", "/admin/outbox/purge", "Delete old finished deliveries (operator).",
               {200: OutboxPurgeResponse}, body=OutboxPurgeRequest, tags=OUTBOX),
+    Operation("GET", "/admin/checkouts", "The checkout read for each repository (operator).",
+              {200: CheckoutList}, tags=SERVICE),
+    Operation("PUT", "/admin/checkouts", "Register a repository's checkout (operator; a local "
+              "SQLite service, from its own machine).", {200: CheckoutList},
+              body=RegisterCheckoutRequest, tags=SERVICE),
 )  # fmt: skip
 
 

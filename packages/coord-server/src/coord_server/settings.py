@@ -5,14 +5,33 @@ An invalid value stops the start with a message naming the variable (SPEC §15).
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from coord_protocol._base import REPO_ID_PATTERN
+
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 PositiveSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+_REPO_ID = re.compile(REPO_ID_PATTERN)
+
+CLIENT_VARIABLES = frozenset({
+    "COORD_API_URL", "COORD_SERVICE_URL", "COORD_TOKEN", "COORD_REPO_ID", "COORD_SESSION_ID",
+    "COORD_BRANCH", "COORD_USER", "COORD_DISABLE_CLIENT_VALIDATION", "COORD_PREPUSH_MODE",
+    "COORD_HOME", "COORD_START_READY_TIMEOUT_SEC", "COORD_NO_UPDATE_CHECK", "COORD_DEBUG",
+    "COORD_HOOK_DEBUG", "COORD_MCP_LOG_LEVEL",
+})  # fmt: skip
+"""Variables of the clients (`coord`, `coord-mcp`, `coord-hook`): a shell that starts the
+service often holds them too, so they are not reported as unknown."""
+
+_IGNORED_PREFIXES = ("COORD_TEST_", "COORD_BENCH_")  # the test suite's and benchmarks' own
 
 
 class SettingsError(Exception):
@@ -72,7 +91,10 @@ class Settings(BaseSettings):
 
     # Repository awareness.
     repo_root: Path | None = None
-    """Checkout used for overlap file lists, scope limits and symbol validation."""
+    """Default checkout (overlap file lists, scope limits, symbol validation): serves claims
+    without a repo and repos that have no checkout of their own."""
+    repo_roots: Annotated[dict[str, Path], NoDecode] = Field(default_factory=dict)
+    """Checkout per repository, `repo=path,repo=path`; wins over a registered one."""
     repo_scope: str | None = None
     """Restrict the checkout view to this subdirectory."""
     max_claim_files: Annotated[int, Field(ge=1)] = 100
@@ -133,6 +155,24 @@ class Settings(BaseSettings):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("repo_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        roots: dict[str, str] = {}
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            repo, equals, path = (side.strip() for side in entry.partition("="))
+            if not equals or not path or _REPO_ID.fullmatch(repo) is None:
+                raise ValueError(
+                    f"entry {entry!r} is not `owner/name=/path/to/checkout`; separate entries "
+                    "with commas"
+                )
+            roots[repo] = path
+        return roots
+
     @field_validator("auth_token", "database_url", "webhook_url", "repo_scope", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -173,6 +213,26 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning per `COORD_*` variable in `environ` that no part of coord reads.
+
+    A misspelt setting (`COORD_DEFAULT_TTL_HOUR`) would otherwise be ignored without a word;
+    each warning names the closest known variable.
+    """
+    settings = {"COORD_" + name.upper() for name in Settings.model_fields}
+    known = settings | CLIENT_VARIABLES
+    warnings = []
+    for name in sorted(environ):
+        if not name.startswith("COORD_") or name in known or name.startswith(_IGNORED_PREFIXES):
+            continue
+        # Compared without the shared `COORD_` prefix, which would make any name look close.
+        suffixes = sorted(known_name.removeprefix("COORD_") for known_name in settings)
+        closest = difflib.get_close_matches(name.removeprefix("COORD_"), suffixes, n=1, cutoff=0.7)
+        hint = f"; did you mean COORD_{closest[0]}?" if closest else "; see docs/configuration.md"
+        warnings.append(f"{name} is not a coord setting and is ignored{hint}")
+    return warnings
 
 
 def _describe(exc: ValidationError) -> str:

@@ -15,13 +15,13 @@ from coord_engine.decide import Decision
 from coord_protocol.claims import CreateClaimsRequest
 from coord_protocol.conflicts import Conflict
 from coord_protocol.vocab import QueueState
+from coord_server.repo import ScopeChecker, ScopeReport
 from coord_server.service.arbiter import Arbiter
 from coord_server.service.changes import WaitEnded
 from coord_server.service.claims import ClaimBook
 from coord_server.service.convert import engine_request, next_step, wire_conflicts
 from coord_server.service.queue import QueueDesk
 from coord_server.service.records import ClaimRecord, GrantContext
-from coord_server.service.scope import ScopeChecker, ScopeReport
 from coord_server.service.view import Waiter
 
 
@@ -67,6 +67,8 @@ class Claiming:
         """Grant the batch, refuse it with the conflicts, or queue it and wait."""
         request = engine_request(body, engineer)
         report = await self.scope.check(request)
+        if request.repo is None:
+            report.warnings.extend(await self._bucket_warnings())
         context = GrantContext(branch=body.branch, description=body.description)
         attempt = _Attempt(request, report, context)
         if body.wait_seconds > 0:
@@ -84,6 +86,18 @@ class Claiming:
         if ended is None:
             return ClaimOutcome(granted=False, caller_gone=True)
         return await self._after_wait(attempt, ended)
+
+    async def _bucket_warnings(self) -> list[str]:
+        """A claim without `repo` never meets the claims of named repos: say so when there are."""
+        named = sorted(repo for repo in await self.book.store.claims.active_repos() if repo)
+        if not named:
+            return []
+        shown = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+        return [
+            f"this claim names no repo, so it is held in the no-repo bucket and never conflicts "
+            f'with claims in {shown}; send "repo": "owner/name" (the repo id of your '
+            "checkout, COORD_REPO_ID in .coordination/local.env) to claim in that repo"
+        ]
 
     async def _decide(self, attempt: _Attempt, body: CreateClaimsRequest) -> None:
         request = attempt.request

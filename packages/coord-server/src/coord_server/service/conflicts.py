@@ -7,10 +7,10 @@ from typing import Any
 
 from coord_engine.claims import ClaimItem, ClaimRequest
 from coord_protocol.conflicts import Conflict, ConflictCheckResponse
+from coord_server.repo import ScopeChecker, ScopeReport, zero_match_warnings
 from coord_server.service.arbiter import Arbiter
 from coord_server.service.claims import ClaimBook
 from coord_server.service.convert import wire_conflicts
-from coord_server.service.scope import ScopeChecker, ScopeReport, zero_match_warnings
 from coord_server.storage import repo_key
 
 

@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 
 from coord_engine.matching import matches
 from coord_engine.patterns import PatternError, normalize_pattern
-from coord_server import repo_files
-from coord_server.repo_files import RepoFiles, ScopeViolation, TrackedFiles
+from coord_server.repo import listing
+from coord_server.repo.limits import ScopeViolation, check_scope
+from coord_server.repo.listing import RepoFiles
+from coord_server.repo.tracked import TrackedFiles
 
-LOGGER = "coord_server.repo_files"
+LOGGER = "coord_server.repo.listing"
 
 
 @pytest.fixture
@@ -94,13 +96,13 @@ def clock() -> FakeClock:
 def ls_files_runs(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     """Records every `git ls-files` run (its scope) while still running it."""
     runs: list[str | None] = []
-    real = repo_files._ls_files
+    real = listing._ls_files
 
     async def counting(root: Path, scope: str | None) -> bytes:
         runs.append(scope)
         return await real(root, scope)
 
-    monkeypatch.setattr(repo_files, "_ls_files", counting)
+    monkeypatch.setattr(listing, "_ls_files", counting)
     return runs
 
 
@@ -249,7 +251,7 @@ async def test_missing_git_binary_gives_none_with_a_warning(
     monkeypatch.setenv("PATH", str(empty))
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert await RepoFiles(repo, None, 10, clock).snapshot() is None
-    assert any("cannot run git" in record.getMessage() for record in caplog.records)
+    assert any("git is not installed" in record.getMessage() for record in caplog.records)
 
 
 @pytest.mark.anyio
@@ -261,8 +263,8 @@ async def test_scope_limits_on_a_scoped_checkout_skip_the_ratio(
     tracked = await files.snapshot()
     assert tracked is not None
     assert tracked.total == 42
-    assert tracked.check_scope(["packages/web/gen/**"], 100, 0.2, files.scoped) == []
-    [violation] = tracked.check_scope(["packages/web/gen/**"], 30, 0.2, files.scoped)
+    assert check_scope(tracked, ["packages/web/gen/**"], 100, 0.2, files.scoped) == []
+    [violation] = check_scope(tracked, ["packages/web/gen/**"], 30, 0.2, files.scoped)
     assert (violation.kind, violation.matched, violation.limit) == ("files", 31, 30)
 
 
@@ -424,57 +426,57 @@ def spread(count: int, directory: str = "d") -> list[str]:
 
 def test_a_pattern_over_the_file_limit_is_refused() -> None:
     files = TrackedFiles(spread(30))
-    [violation] = files.check_scope(["d/**", "d/f001.ts"], 10, 1.0, scoped=False)
+    [violation] = check_scope(files, ["d/**", "d/f001.ts"], 10, 1.0, scoped=False)
     assert violation == ScopeViolation("d/**", 11, 10, "files", violation.message)
     assert "'d/**'" in violation.message
     assert "11" in violation.message
     assert "COORD_MAX_CLAIM_FILES" in violation.message
-    assert files.check_scope(["d/f00*"], 10, 1.0, scoped=False) == []
+    assert check_scope(files, ["d/f00*"], 10, 1.0, scoped=False) == []
 
 
 def test_a_pattern_over_the_ratio_is_refused() -> None:
     files = TrackedFiles(spread(21, "big") + spread(79, "rest"))
-    [violation] = files.check_scope(["big"], 100, 0.2, scoped=False)
+    [violation] = check_scope(files, ["big"], 100, 0.2, scoped=False)
     assert (violation.kind, violation.matched, violation.limit) == ("ratio", 21, 0.2)
     assert "20%" in violation.message
-    assert files.check_scope(["big/f00*", "big/f01*"], 100, 0.2, scoped=False) == []
+    assert check_scope(files, ["big/f00*", "big/f01*"], 100, 0.2, scoped=False) == []
 
 
 def test_ratio_allows_exactly_the_fraction_despite_float_rounding() -> None:
     files = TrackedFiles(spread(29, "big") + spread(71, "rest"))
-    assert files.check_scope(["big"], 100, 0.29, scoped=False) == []
-    assert files.check_scope(["big"], 100, 0.28, scoped=False) != []
+    assert check_scope(files, ["big"], 100, 0.29, scoped=False) == []
+    assert check_scope(files, ["big"], 100, 0.28, scoped=False) != []
 
 
 def test_ratio_is_skipped_below_twenty_files_and_when_scoped() -> None:
     small = TrackedFiles(spread(19))
-    assert small.check_scope(["d"], 100, 0.2, scoped=False) == []
+    assert check_scope(small, ["d"], 100, 0.2, scoped=False) == []
     twenty = TrackedFiles(spread(20))
-    assert [v.kind for v in twenty.check_scope(["d"], 100, 0.2, scoped=False)] == ["ratio"]
-    assert twenty.check_scope(["d"], 100, 0.2, scoped=True) == []
+    assert [v.kind for v in check_scope(twenty, ["d"], 100, 0.2, scoped=False)] == ["ratio"]
+    assert check_scope(twenty, ["d"], 100, 0.2, scoped=True) == []
 
 
 def test_a_batch_over_the_ratio_is_refused_as_a_whole() -> None:
     files = TrackedFiles(spread(15, "a") + spread(15, "b") + spread(70, "c"))
-    [violation] = files.check_scope(["a", "b"], 100, 0.2, scoped=False)
+    [violation] = check_scope(files, ["a", "b"], 100, 0.2, scoped=False)
     assert (violation.kind, violation.matched, violation.limit) == ("batch_ratio", 21, 0.2)
     assert violation.pattern == "a, b"
     # Overlapping patterns count their common files once, and repeats are one pattern.
-    assert files.check_scope(["a", "a/**", "*.ts"][:2], 100, 0.2, scoped=False) == []
-    assert files.check_scope(["a", "a"], 100, 0.2, scoped=False) == []
-    assert files.check_scope(["a", "b"], 100, 0.2, scoped=True) == []
+    assert check_scope(files, ["a", "a/**", "*.ts"][:2], 100, 0.2, scoped=False) == []
+    assert check_scope(files, ["a", "a"], 100, 0.2, scoped=False) == []
+    assert check_scope(files, ["a", "b"], 100, 0.2, scoped=True) == []
 
 
 def test_a_single_pattern_over_the_ratio_is_not_reported_again_for_the_batch() -> None:
     files = TrackedFiles(spread(25, "a") + spread(75, "c"))
-    kinds = [v.kind for v in files.check_scope(["a", "c/f001.ts"], 100, 0.2, scoped=False)]
+    kinds = [v.kind for v in check_scope(files, ["a", "c/f001.ts"], 100, 0.2, scoped=False)]
     assert kinds == ["ratio"]
 
 
 def test_a_long_batch_lists_its_first_patterns() -> None:
     files = TrackedFiles(spread(100))
     patterns = [f"d/f{i:03}.ts" for i in range(30)]
-    [violation] = files.check_scope(patterns, 100, 0.2, scoped=False)
+    [violation] = check_scope(files, patterns, 100, 0.2, scoped=False)
     assert violation.kind == "batch_ratio"
     assert violation.pattern.endswith(", and 20 more")
     assert "30 patterns" in violation.message

@@ -1,4 +1,4 @@
-"""The tracked files of the checkout at `COORD_REPO_ROOT`, listed by `git ls-files` and cached.
+"""The tracked files of one checkout, listed by `git ls-files` and cached.
 
 The listing serves scope limits, zero-match warnings and the `overlap` file lists (SPEC §3,
 §4.3); grant and conflict decisions never depend on it. docs/repo-awareness.md has the details.
@@ -9,24 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from coord_server._scope_limits import ScopeViolation
-from coord_server._tracked import TrackedFiles
-
-__all__ = ["RepoFiles", "ScopeViolation", "TrackedFiles"]
+from coord_protocol.git import GitUnavailableError, run_git_bytes
+from coord_server.repo.tracked import TrackedFiles
 
 _log = logging.getLogger(__name__)
 
 GIT_TIMEOUT_SEC = 60.0
 """A listing that takes longer is abandoned (a hung network filesystem must not pile up runs)."""
-
-# Variables a git hook or a wrapper may have exported; they would point git at another
-# repository or index than the one under `root`.
-_REDIRECTING_GIT_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")
 
 
 class _ListingError(Exception):
@@ -111,7 +104,7 @@ class RepoFiles:
     def _note_absent(self) -> None:
         if not self._absence_logged:
             _log.warning(
-                "COORD_REPO_ROOT=%s is not a git checkout (no .git there): scope limits, "
+                "checkout %s is not a git checkout (no .git there): scope limits, "
                 "zero-match warnings and tracked-file overlap lists are off until it is one",
                 self._root,
             )
@@ -129,39 +122,19 @@ def _tracked_files(listing: bytes) -> TrackedFiles:
 
 
 async def _ls_files(root: Path, scope: str | None) -> bytes:
-    """The NUL-separated `git ls-files` listing of `root` (within `scope` when given)."""
-    command = ["git", "--literal-pathspecs", "ls-files", "-z"]
+    """The NUL-separated `git ls-files` listing of `root` (within `scope` when given).
+
+    git runs as a reader of data (`coord_protocol.git`): none of the server's settings or
+    secrets in its environment, and nothing the checkout's configuration names is started.
+    """
+    command = ["--literal-pathspecs", "ls-files", "-z"]
     if scope:
         command += ["--", scope]
     try:
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=root,
-            env=_git_environment(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-    except OSError as error:
-        raise _ListingError(f"cannot run git: {error}") from error
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), GIT_TIMEOUT_SEC)
-    except TimeoutError:
-        raise _ListingError(f"no answer within {GIT_TIMEOUT_SEC:g} s") from None
-    finally:
-        if process.returncode is None:  # timed out, or the server is shutting down
-            process.kill()
-            await process.wait()
-    if process.returncode != 0:
-        detail = err.decode("utf-8", "replace").strip() or f"exit status {process.returncode}"
+        status, out, err = await run_git_bytes(root, *command, timeout=GIT_TIMEOUT_SEC)
+    except GitUnavailableError as error:
+        raise _ListingError(str(error)) from error
+    if status != 0:
+        detail = err.decode("utf-8", "replace").strip() or f"exit status {status}"
         raise _ListingError(detail)
     return out
-
-
-def _git_environment() -> dict[str, str]:
-    environment = {
-        name: value for name, value in os.environ.items() if name not in _REDIRECTING_GIT_VARIABLES
-    }
-    # A read-only listing must never take the index lock an agent's own git command needs.
-    environment["GIT_OPTIONAL_LOCKS"] = "0"
-    return environment

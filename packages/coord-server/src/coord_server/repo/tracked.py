@@ -27,7 +27,6 @@ from itertools import islice
 
 from coord_engine.matching import is_repo_path, matches
 from coord_engine.patterns import literal_prefix
-from coord_server._scope_limits import ScopeViolation, check_scope
 
 Span = tuple[int, int]
 """Half-open range of indices into the sorted paths."""
@@ -124,15 +123,6 @@ class TrackedFiles:
             lead, body = ("/", pattern[1:]) if pattern.startswith("/") else ("", pattern)
             spelled = self._respell_path(body, literal_prefix(pattern) or ())
         return None if spelled is None or spelled == body else lead + spelled
-
-    def check_scope(
-        self, patterns: Sequence[str], max_files: int, max_ratio: float, scoped: bool
-    ) -> list[ScopeViolation]:
-        """The scope limits of SPEC §4.3 that `patterns` (one request's batch) break.
-
-        See `coord_server._scope_limits.check_scope`.
-        """
-        return check_scope(self, patterns, max_files, max_ratio, scoped)
 
     def count_union(self, patterns: Iterable[str], limit: int) -> int:
         """The number of tracked files matched by any of `patterns`, or `limit + 1` when more."""

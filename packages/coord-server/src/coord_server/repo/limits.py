@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from coord_server._tracked import TrackedFiles
+from coord_server.repo.tracked import TrackedFiles
 
 RATIO_MIN_TRACKED_FILES = 20
 """Below this many tracked files the ratio limit is not applied (one file is already 5%)."""

@@ -1,5 +1,6 @@
-"""What the checkout adds to a request: scope limits, zero-match warnings, overlap file lists.
+"""What a checkout adds to a request: scope limits, zero-match warnings, overlap file lists.
 
+Each request is checked against the checkout of its own repository (`Checkouts.for_repo`).
 None of it changes a decision (SPEC §3): without a checkout every function here is a no-op.
 """
 
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 
 from coord_engine.claims import ClaimRequest
 from coord_protocol.errors import CoordError, ErrorCode
-from coord_server.repo_files import RepoFiles, TrackedFiles
-from coord_server.service.symbol_check import SymbolValidator
+from coord_server.repo.checkouts import Checkouts
+from coord_server.repo.limits import check_scope
+from coord_server.repo.tracked import TrackedFiles
 
 OVERLAP_LIST_LIMIT = 50
 
@@ -31,39 +33,40 @@ class ScopeReport:
 
 
 class ScopeChecker:
-    """The checkout's view of requests: limits, warnings, file lists (all no-ops without one)."""
+    """The checkouts' view of requests: limits, warnings, file lists (no-ops without one)."""
 
-    def __init__(
-        self,
-        repo_files: RepoFiles | None,
-        symbols: SymbolValidator | None,
-        max_files: int,
-        max_ratio: float,
-    ) -> None:
-        self.repo_files = repo_files
-        self.symbols = symbols
+    def __init__(self, checkouts: Checkouts, max_files: int, max_ratio: float) -> None:
+        self.checkouts = checkouts
         self.max_files = max_files
         self.max_ratio = max_ratio
 
     @property
     def configured(self) -> bool:
-        """A checkout is known."""
-        return self.repo_files is not None
+        """At least one checkout is known."""
+        return self.checkouts.configured
 
     async def tracked(self, repo: str | None) -> TrackedFiles | None:
-        """The checkout's tracked files, when the server has a checkout."""
-        del repo  # one checkout serves every repo bucket today
-        return None if self.repo_files is None else await self.repo_files.snapshot()
+        """The tracked files of the checkout serving `repo`, when there is one."""
+        checkout = self.checkouts.for_repo(repo)
+        return None if checkout is None else await checkout.files.snapshot()
+
+    async def warm(self) -> None:
+        """List every checkout once, so the first claim of each does not pay for git."""
+        for checkout in self.checkouts.known():
+            await checkout.files.snapshot()
 
     async def check(self, request: ClaimRequest) -> ScopeReport:
         """Refuse (400) broad patterns and unknown symbols; warn about patterns matching nothing."""
-        symbol_warnings = [] if self.symbols is None else await self.symbols.check(request)
-        tracked = await self.tracked(request.repo)
+        checkout = self.checkouts.for_repo(request.repo)
+        if checkout is None:
+            return ScopeReport()
+        symbol_warnings = await checkout.symbols.check(request)
+        tracked = await checkout.files.snapshot()
         if tracked is None:
             return ScopeReport(warnings=symbol_warnings)
         patterns = [item.pattern for item in request.items]
-        scoped = self.repo_files is not None and self.repo_files.scoped
-        violations = tracked.check_scope(patterns, self.max_files, self.max_ratio, scoped)
+        scoped = checkout.files.scoped
+        violations = check_scope(tracked, patterns, self.max_files, self.max_ratio, scoped)
         if violations:
             raise CoordError(
                 ErrorCode.SCOPE_TOO_BROAD,
