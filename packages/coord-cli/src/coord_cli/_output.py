@@ -1,7 +1,9 @@
 """Where `coord` writes: results to stdout, progress and notices to stderr, JSON untouched.
 
 Consoles are built per call so that tests and `COLUMNS` see the terminal of the moment. Markup is
-off: patterns such as `src/[ab].ts` must print as they are, never as rich style tags.
+off: patterns such as `src/[ab].ts` must print as they are, never as rich style tags. Text for
+people is passed through `printable`: names and descriptions other engineers wrote (some stored
+before coord refused control characters) show their escapes instead of acting on the terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+
+from coord_protocol.text import printable
 
 STATUS_STYLES = {"OK": "green", "WARN": "yellow", "FAIL": "red bold"}
 """Colour of each check status, used when the terminal shows colour."""
@@ -37,12 +41,12 @@ def emit_json(value: Any) -> None:
 
 def say(text: str, style: str | None = None) -> None:
     """One line of result on stdout."""
-    console().print(text, style=style, soft_wrap=True)
+    console().print(_shown(text), style=style, soft_wrap=True)
 
 
 def warn(text: str) -> None:
     """One line of warning on stderr."""
-    error_console().print(f"coord: {text}", style="yellow", soft_wrap=True)
+    error_console().print(f"coord: {_shown(text)}", style="yellow", soft_wrap=True)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str | None = None) -> None:
@@ -54,5 +58,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str | No
     for index, header in enumerate(headers):
         view.add_column(header, overflow="fold", no_wrap=index == 0)
     for row in rows:
-        view.add_row(*row)
+        view.add_row(*(printable(cell) for cell in row))
     console().print(view)
+
+
+def _shown(text: str) -> str:
+    # Line breaks the command wrote itself stay; every other control character is escaped.
+    return "\n".join(printable(line) for line in text.split("\n"))
