@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coord_protocol._base import SessionId
 from coord_protocol.requests import (
     CreateReleaseRequest,
     ReleaseRequestList,
@@ -54,7 +55,7 @@ class RequestQuery(BaseModel):
     decision: RequestDecision | None = None
     claim_id: str | None = None
     repo: str | None = None
-    session_id: str | None = None
+    session_id: SessionId | None = None
     limit: int = Field(default=200, ge=1, le=1000)
 
 
