@@ -39,6 +39,7 @@ async def _file(ctx: AppContext, request: Request) -> Response:
     body = await read_model(request, CreateReleaseRequest)
     requester = require_engineer(body.requester, "requester")
     await ctx.touch(request, body.session_id)
+    ctx.requests.check_room(body.wait_seconds)
     request_id = await ctx.requests.file(body, requester)
     await ctx.requests.wait(request_id, body.wait_seconds)
     answer = await ctx.requests.get(request_id)
