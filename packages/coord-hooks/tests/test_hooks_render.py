@@ -63,3 +63,12 @@ def test_markdown_cells_cannot_break_the_table() -> None:
     lines = markdown_table(("file", "note"), [("a|b`c.py", "x|<y>")], code_columns=1)
 
     assert lines == ["| file | note |", "|---|---|", "| `a\\|b'c.py` | x\\|&lt;y> |"]
+
+
+def test_control_characters_in_stored_text_show_as_escapes() -> None:
+    held = blocker("src/a.py", holder="bob\x1b[2J", pattern="src/a.py")
+    terminal = blocker_lines([held], NOW)
+    markdown = markdown_table(("holder", "note"), [("bob\x1b[2J", "a\nb\u202e")], code_columns=1)
+
+    assert terminal[2] == "  src/a.py  bob\\x1b[2J  src/a.py     in 42m (10:42 UTC)"
+    assert markdown[2] == "| `bob\\x1b[2J` | a\\x0ab\\u202e |"
