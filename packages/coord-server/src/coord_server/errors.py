@@ -41,7 +41,8 @@ async def coord_error(_request: Request, exc: Exception) -> Response:
 
 
 async def validation_error(_request: Request, exc: Exception) -> Response:
-    """A request that does not fit its schema: 422 with every field location."""
+    """A request that does not fit its schema: 422 with every field location; free text with
+    an unsafe character: 400 `invalid_text` naming the field and the character."""
     assert isinstance(exc, BodyValidationError)
     issues = [_issue(exc.where, error) for error in exc.error.errors()]
     unsafe = [issue for issue in issues if issue["type"] == UNSAFE_TEXT_ERROR]
