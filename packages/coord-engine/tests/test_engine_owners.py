@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from coord_engine.owners import (
+    MAX_DEPTH,
+    MAX_NODES,
     PERMANENT_MARKER,
     Area,
     OwnersConfig,
@@ -436,3 +438,36 @@ def test_owners_error_is_a_value_error_with_the_message() -> None:
         parse_owners("areas:\n  a:\n    paths: [a]\n    severity: 3\n")
     assert isinstance(caught.value, OwnersError)
     assert caught.value.message == str(caught.value)
+
+
+def _nested_blocks(levels: int) -> str:
+    return "".join(" " * level + f"k{level}:\n" for level in range(levels))
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        pytest.param("areas: " + "[" * 5000 + "]" * 5000 + "\n", 1, id="flow"),
+        pytest.param(_nested_blocks(5000), MAX_DEPTH, id="block"),
+    ],
+)
+def test_a_document_nested_too_deep_is_refused_naming_the_line(text: str, line: int) -> None:
+    with pytest.raises(OwnersError, match=f"deeper than {MAX_DEPTH} levels") as caught:
+        parse_owners(text)
+    assert caught.value.rule is OwnersRule.DEPTH
+    assert caught.value.line == line
+
+
+def test_nesting_up_to_the_limit_reaches_the_format_rules() -> None:
+    # One level fewer than the limit composes; the format then refuses the unknown key.
+    with pytest.raises(OwnersError) as caught:
+        parse_owners(_nested_blocks(MAX_DEPTH - 1))
+    assert caught.value.rule is OwnersRule.UNKNOWN_KEY
+
+
+def test_a_document_with_too_many_nodes_is_refused() -> None:
+    entries = "".join(f"  - src/f{number}.ts\n" for number in range(MAX_NODES))
+    with pytest.raises(OwnersError, match=f"more than {MAX_NODES} entries") as caught:
+        parse_owners("shared_files:\n" + entries)
+    assert caught.value.rule is OwnersRule.SIZE
+    assert caught.value.line == MAX_NODES - 1

@@ -75,3 +75,12 @@ def test_descriptions_are_escaped_and_fit_80_columns() -> None:
     assert lines[1].startswith("  bob (clm_1): rework \\x1b[2J the cart ")
     assert len(lines) == 2 and len(lines[1]) == 80 and lines[1].endswith("...")
     assert description_lines([silent]) == []
+
+
+def test_control_characters_in_stored_text_show_as_escapes() -> None:
+    held = blocker("src/a.py", holder="bob\x1b[2J", pattern="src/a.py")
+    terminal = blocker_lines([held], NOW)
+    markdown = markdown_table(("holder", "note"), [("bob\x1b[2J", "a\nb\u202e")], code_columns=1)
+
+    assert terminal[2] == "  src/a.py  bob\\x1b[2J  src/a.py     in 42m (10:42 UTC)"
+    assert markdown[2] == "| `bob\\x1b[2J` | a\\x0ab\\u202e |"

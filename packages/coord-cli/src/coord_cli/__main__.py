@@ -16,6 +16,7 @@ from coord_cli._failures import describe_service_error
 from coord_cli.app import app
 from coord_cli.errors import CliError, ExitCode
 from coord_protocol.errors import CoordError
+from coord_protocol.text import printable
 
 
 def main() -> None:
@@ -43,7 +44,8 @@ def main() -> None:
 
 
 def _fail(lines: list[str], code: ExitCode) -> None:
-    sys.stderr.write("\n".join(lines) + "\n")
+    # A service's detail may quote what another engineer wrote: escape control characters.
+    sys.stderr.write("\n".join(printable(line) for line in lines) + "\n")
     raise SystemExit(int(code))
 
 

@@ -1,7 +1,9 @@
 """Where `coord` writes: results to stdout, progress and notices to stderr, JSON untouched.
 
 Consoles are built per call so that tests and `COLUMNS` see the terminal of the moment. Markup is
-off: patterns such as `src/[ab].ts` must print as they are, never as rich style tags.
+off: patterns such as `src/[ab].ts` must print as they are, never as rich style tags. Text for
+people is passed through `printable`: names and descriptions other engineers wrote (some stored
+before coord refused control characters) show their escapes instead of acting on the terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+
+from coord_protocol.text import printable
 
 STATUS_STYLES = {"OK": "green", "WARN": "yellow", "FAIL": "red bold"}
 """Colour of each check status, used when the terminal shows colour."""
@@ -38,12 +42,12 @@ def emit_json(value: Any) -> None:
 
 def say(text: str, style: str | None = None) -> None:
     """One line of result on stdout."""
-    console().print(text, style=style, soft_wrap=True)
+    console().print(_shown(text), style=style, soft_wrap=True)
 
 
 def warn(text: str) -> None:
     """One line of warning on stderr."""
-    error_console().print(f"coord: {text}", style="yellow", soft_wrap=True)
+    error_console().print(f"coord: {_shown(text)}", style="yellow", soft_wrap=True)
 
 
 WIDE_WIDTH = 10_000
@@ -75,7 +79,7 @@ def table(
     or leaves a cell on more than `MAX_CELL_LINES` lines, each row becomes a block of labelled
     lines, wrapped the same way.
     """
-    cells = [list(row) for row in rows]
+    cells = [[printable(cell) for cell in row] for row in rows]  # escaped before measuring
     output = console()
     if wide:
         output = Console(markup=False, highlight=False, emoji=False, width=WIDE_WIDTH)
@@ -145,3 +149,8 @@ def _wrapped(text: str, width: int) -> str:
         line += piece
     lines.append(line.rstrip())
     return "\n".join(part for part in lines if part)
+
+
+def _shown(text: str) -> str:
+    # Line breaks the command wrote itself stay; every other control character is escaped.
+    return "\n".join(printable(line) for line in text.split("\n"))

@@ -27,6 +27,12 @@ AUTO_PROMOTED: Final = "auto-promoted"
 PERMANENT_MARKER: Final = "coord-managed=permanent"
 """Marker an operator adds to pin an entry against auto-demotion."""
 
+MAX_DEPTH: Final = 32
+"""Deepest nesting of mappings and sequences accepted; the format itself needs five levels."""
+
+MAX_NODES: Final = 20_000
+"""Most YAML nodes (keys, values, entries) one document may hold."""
+
 _AREA_SECTIONS: Final = ("areas", "modules")
 _TOP_KEYS: Final = (*_AREA_SECTIONS, "shared_files", "suggested_splits")
 _AREA_KEYS: Final = ("paths", "owners", "severity")
@@ -61,6 +67,8 @@ class OwnersRule(StrEnum):
     PATTERN = "pattern"
     MARKER = "marker"
     TIMESTAMP = "timestamp"
+    DEPTH = "too_deep"
+    SIZE = "too_large"
 
 
 class OwnersError(ValueError):
@@ -170,25 +178,59 @@ def parse_owners(text: str) -> OwnersConfig:
 _Pair = tuple[yaml.ScalarNode, yaml.Node]
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """The safe loader, refusing aliases: one `*name` repeated could make a small document
-    expand into a huge one, and owners.yaml never needs them."""
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing aliases and documents too deep or too large.
+
+    An alias (`*name`) repeated could make a small document expand into a huge one, and
+    owners.yaml never needs one. The composer recurses once per nesting level, so a document
+    nested thousands deep would exhaust the stack: depth and node count are checked before each
+    node is composed.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event: yaml.AliasEvent = self.peek_event()  # type: ignore[no-untyped-call]
-            raise OwnersError(
-                f"the alias *{event.anchor} repeats another part of the document; coord does not "
-                "read aliases in owners.yaml: write the value out",
-                line=None if event.start_mark is None else event.start_mark.line + 1,
-                rule=OwnersRule.ALIAS,
+            raise _refusal(
+                event,
+                OwnersRule.ALIAS,
+                f"the alias *{event.anchor} repeats another part of the document; coord does "
+                "not read aliases in owners.yaml: write the value out",
             )
-        return super().compose_node(parent, index)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _refusal(
+                self.peek_event(),  # type: ignore[no-untyped-call]
+                OwnersRule.SIZE,
+                f"the document has more than {MAX_NODES} entries, keys and values, the most "
+                "coord reads; split it or remove entries",
+            )
+        if self._depth >= MAX_DEPTH:
+            raise _refusal(
+                self.peek_event(),  # type: ignore[no-untyped-call]
+                OwnersRule.DEPTH,
+                f"the document nests deeper than {MAX_DEPTH} levels, the most coord reads "
+                "(owners.yaml needs five): remove the extra nesting",
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _refusal(event: yaml.Event, rule: OwnersRule, message: str) -> OwnersError:
+    mark = event.start_mark
+    return OwnersError(message, line=None if mark is None else mark.line + 1, rule=rule)
 
 
 def _compose(text: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=_NoAliasLoader)
+        return yaml.compose(text, Loader=_BoundedLoader)
     except yaml.MarkedYAMLError as exc:
         line = None if exc.problem_mark is None else exc.problem_mark.line + 1
         detail = " ".join(part for part in (exc.context, exc.problem) if part)

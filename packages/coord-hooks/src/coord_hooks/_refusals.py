@@ -1,7 +1,9 @@
 """The reasons an agent reads when its edit is refused: who holds what, and the next step.
 
 The next steps name coord's MCP tools (`claim_files`, `request_release`) with arguments filled
-in, so an agent can act on the refusal without looking anything up.
+in, so an agent can act on the refusal without looking anything up. Holders' names and
+descriptions were written by other engineers: the reason shows their control characters as
+escapes, so none reaches the agent's context as an instruction in disguise.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 
 from coord_hooks._render import expiry_text
 from coord_protocol.conflicts import Conflict
+from coord_protocol.text import printable
 
 _QUEUE_SECONDS = 300
 
@@ -60,7 +63,7 @@ def symbols_held(
 
 def _paragraph(sentences: Sequence[str]) -> str:
     # One line: Claude Code folds it to the window, and agents read it whole.
-    return " ".join(sentences)
+    return printable(" ".join(sentences))
 
 
 def _holders(conflicts: Sequence[Conflict], now: datetime) -> str:

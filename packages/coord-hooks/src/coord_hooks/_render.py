@@ -1,4 +1,9 @@
-"""Blockers drawn for people: a table that fits a terminal, a Markdown table, expiry times."""
+"""Blockers drawn for people: a table that fits a terminal, a Markdown table, expiry times.
+
+Everything drawn here comes from the service, written by other engineers, some of it before
+coord refused control characters: each cell and line is passed through `printable`, so an
+escape sequence shows as text instead of acting on the reader's terminal or Markdown.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,9 @@ _ELLIPSIS = "..."
 
 def wrap(text: str, width: int = TERMINAL_WIDTH) -> str:
     """`text` folded to `width` columns; a word longer than a line (a URL) stays whole."""
-    return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
+    return textwrap.fill(
+        printable(text), width=width, break_long_words=False, break_on_hyphens=False
+    )
 
 
 def expiry_text(expires_at: datetime, now: datetime) -> str:
@@ -97,6 +104,7 @@ def blocker_lines(
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Lines of an indented, left-aligned table with a rule under the headers."""
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
     lines = [_line(headers, widths), _line(["-" * w for w in widths], widths)]
     return lines + [_line(row, widths) for row in rows]
@@ -127,8 +135,8 @@ def markdown_table(
 
 def _code(cell: str) -> str:
     # A backtick would end the code span early; GitHub reads `\|` as a pipe even inside code.
-    return "`" + cell.replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + printable(cell).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _plain(cell: str) -> str:
-    return cell.replace("|", "\\|").replace("<", "&lt;")
+    return printable(cell).replace("|", "\\|").replace("<", "&lt;")

@@ -8,6 +8,7 @@ from datetime import datetime
 from coord_hooks._identity import is_own
 from coord_hooks._render import expiry_text
 from coord_protocol.claims import Claim
+from coord_protocol.text import printable
 
 MAX_LISTED = 40
 """Claims listed by name; more are counted, so a busy repo does not flood the context."""
@@ -38,4 +39,5 @@ def _line(claim: Claim, now: datetime) -> str:
     shared = " (shared)" if claim.shared else ""
     said = f': "{claim.description}"' if claim.description else ""
     when = expiry_text(claim.expires_at, now)
-    return f"- {scope}{shared}: {claim.engineer}, claim {claim.id}, expires {when}{said}"
+    # Other engineers wrote these fields; their control characters show as escapes.
+    return printable(f"- {scope}{shared}: {claim.engineer}, claim {claim.id}, expires {when}{said}")

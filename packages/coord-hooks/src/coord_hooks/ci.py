@@ -24,6 +24,7 @@ from coord_hooks._git import Git, GitError
 from coord_hooks._render import expiry_text, markdown_table
 from coord_hooks.config import HookConfig, resolve_hook_config
 from coord_protocol.errors import CoordError
+from coord_protocol.text import printable
 
 CLEAR = 0
 """Exit status when no other engineer holds a changed file."""
@@ -122,7 +123,9 @@ def summary(
 
 
 def _publish(lines: Sequence[str], environ: Mapping[str, str], stdout: TextIO) -> None:
-    text = "\n".join(lines) + "\n"
+    # The report quotes the service (holders, descriptions, error details): no line may carry
+    # a control character into the log or the Markdown summary.
+    text = "\n".join(printable(line) for line in lines) + "\n"
     summary_path = environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         with Path(summary_path).open("a", encoding="utf-8") as summary_file:

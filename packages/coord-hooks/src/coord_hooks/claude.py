@@ -38,6 +38,7 @@ from coord_protocol._base import SESSION_ID_PATTERN
 from coord_protocol.claims import ClaimList, ReleaseResponse
 from coord_protocol.client import Calls
 from coord_protocol.errors import CoordError
+from coord_protocol.text import printable
 
 EVENTS = ("session-start", "pre-tool-use", "session-end")
 """The `coord-hook claude` subcommands, one per Claude Code hook event."""
@@ -203,6 +204,6 @@ def _emit(answer: HookAnswer, stdout: TextIO, stderr: TextIO) -> None:
     output = dict(answer.output or {})
     if answer.warning:
         stderr.write(wrap(answer.warning) + "\n")
-        output["systemMessage"] = answer.warning
+        output["systemMessage"] = printable(answer.warning)
     if output:
         stdout.write(json.dumps(output) + "\n")

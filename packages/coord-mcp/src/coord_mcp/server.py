@@ -23,6 +23,7 @@ from mcp.shared.exceptions import MCPError
 from coord_mcp.caller import CallerSource
 from coord_mcp.results import Refusal, ToolResult, refused
 from coord_mcp.tools import TOOLS, ToolSpec
+from coord_protocol.text import printable
 
 logger = logging.getLogger("coord_mcp.server")
 
@@ -124,11 +125,26 @@ async def _beat(ctx: ServerRequestContext[Any], every: float) -> None:
 
 
 def call_result(outcome: ToolResult[Any]) -> types.CallToolResult:
-    """The MCP answer: the envelope as structured content and as JSON text for older clients."""
-    structured = outcome.model_dump(mode="json")
+    """The MCP answer: the envelope as structured content and as JSON text for older clients.
+
+    Every string is shown `printable`: names and descriptions other engineers wrote (some
+    stored before coord refused control characters) reach the agent's context as visible
+    escapes, never as terminal sequences or hidden bidirectional text.
+    """
+    structured = _printable(outcome.model_dump(mode="json"))
     internal = outcome.refusal is not None and outcome.refusal.code == "internal"
     return types.CallToolResult(
         content=[types.TextContent(text=json.dumps(structured, indent=1))],
         structured_content=structured,
         is_error=internal,
     )
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value

@@ -4,7 +4,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic_core import PydanticCustomError
 
+from coord_protocol.text import UNSAFE_TEXT_ERROR, first_unsafe_char, unsafe_text_problem
 from coord_protocol.timestamps import as_utc, format_utc
 
 UtcDatetime = Annotated[
@@ -14,7 +16,19 @@ UtcDatetime = Annotated[
 ]
 """A timestamp that is always UTC and serialises as `2026-11-24T10:00:00Z`."""
 
+
+def _safe_text(value: str) -> str:
+    char = first_unsafe_char(value)
+    if char is not None:
+        raise PydanticCustomError(UNSAFE_TEXT_ERROR, unsafe_text_problem(char))
+    return value
+
+
+SafeText = AfterValidator(_safe_text)
+"""Refuses a string holding a control or bidirectional-override character (see `text`)."""
+
 SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+"""Python code matches ids with `fullmatch`: `re`'s `$` alone also accepts a trailing newline."""
 REPO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$"
 
 SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN, examples=["a1b2c3d4e5f60718"])]
@@ -23,8 +37,16 @@ SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN, examples=["a1b2c3d4
 RepoId = Annotated[str, Field(pattern=REPO_ID_PATTERN, max_length=200, examples=["acme/web"])]
 """Repository id `owner/name`; claims in different repos never interact."""
 
-Engineer = Annotated[str, Field(min_length=1, max_length=200, examples=["alex/claude/main"])]
+Engineer = Annotated[
+    str, Field(min_length=1, max_length=200, examples=["alex/claude/main"]), SafeText
+]
 """Free text naming the actor, conventionally `person/tool/worktree`."""
+
+Branch = Annotated[str, Field(max_length=300), SafeText]
+"""Git branch the work happens on, shown to other engineers."""
+
+Description = Annotated[str, Field(max_length=2000), SafeText]
+"""Free text other engineers and their agents read: a description, a reason, a note."""
 
 TtlHours = Annotated[float, Field(gt=0, le=168, allow_inf_nan=False)]
 """Claim lifetime in hours, in (0, 168]."""

@@ -5,6 +5,8 @@ from typing import Annotated
 from pydantic import Field
 
 from coord_protocol._base import (
+    Branch,
+    Description,
     Engineer,
     RepoId,
     RequestModel,
@@ -43,9 +45,9 @@ class CreateClaimsRequest(RequestModel):
     """Who claims; defaults to the engineer bound to a per-engineer token."""
     claims: Annotated[list[ClaimSpec], Field(min_length=1, max_length=MAX_ITEMS_PER_REQUEST)]
     """The items to claim, granted all together or not at all."""
-    branch: Annotated[str, Field(max_length=300)] | None = None
+    branch: Branch | None = None
     """Git branch the work happens on, shown to other engineers."""
-    description: Annotated[str, Field(max_length=2000)] | None = None
+    description: Description | None = None
     """What the claimant is doing, shown to anyone who is refused because of it."""
     ttl_hours: TtlHours | None = None
     """Lifetime in hours, in (0, 168]; the server default applies when absent."""

@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     INVALID_REPO = "invalid_repo"
     INVALID_SESSION = "invalid_session"
     INVALID_OWNERSHIP = "invalid_ownership"
+    INVALID_TEXT = "invalid_text"
     SCOPE_TOO_BROAD = "scope_too_broad"
     VALIDATION_ERROR = "validation_error"
     UNAUTHORIZED = "unauthorized"
@@ -45,6 +46,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_REPO: 400,
     ErrorCode.INVALID_SESSION: 400,
     ErrorCode.INVALID_OWNERSHIP: 400,
+    ErrorCode.INVALID_TEXT: 400,
     ErrorCode.SCOPE_TOO_BROAD: 400,
     ErrorCode.VALIDATION_ERROR: 422,
     ErrorCode.UNAUTHORIZED: 401,

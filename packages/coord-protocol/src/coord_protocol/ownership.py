@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from coord_protocol._base import RepoId, RequestModel, UtcDatetime, WireModel
+from coord_protocol._base import RepoId, RequestModel, SafeText, UtcDatetime, WireModel
 from coord_protocol.vocab import PromoteAction, SuggestedAction
 
 
@@ -44,7 +44,7 @@ class PromoteRequest(RequestModel):
     """`shared_file` writes a shared_files entry; `split` records a suggested split."""
     pattern: Annotated[str, Field(min_length=1, max_length=1024)]
     """The file or glob to promote."""
-    note: Annotated[str, Field(max_length=500)] | None = None
+    note: Annotated[str, Field(max_length=500), SafeText] | None = None
     """Why, kept beside a split suggestion."""
     repo: RepoId | None = None
     """Repository the rule is for."""

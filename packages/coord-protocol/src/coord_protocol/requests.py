@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from coord_protocol._base import (
+    Description,
     Engineer,
     RequestModel,
     SessionId,
@@ -32,7 +33,7 @@ class CreateReleaseRequest(RequestModel):
     """The claim you need."""
     requester: Engineer | None = None
     """Who asks; defaults to the engineer bound to a per-engineer token."""
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[Description, Field(min_length=1)]
     """Why you need it, shown to the holder."""
     urgency: Urgency = Urgency.NORMAL
     """How urgently."""
@@ -108,7 +109,7 @@ class RespondRequest(RequestModel):
     """`approved`, `denied`, `narrowed` or `coexist`."""
     engineer: Engineer | None = None
     """The holder answering."""
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Description | None = None
     """Shown to the requester."""
     narrowed_pattern: Annotated[str, Field(max_length=4096)] | None = None
     """For `narrowed`: the holder's new, narrower pattern (must be a subset)."""

@@ -11,9 +11,29 @@ from __future__ import annotations
 
 import re
 
+FREE_TEXT_FIELDS = frozenset(
+    {"engineer", "requester", "holder", "branch", "description", "reason", "note"}
+)
+"""Names of the fields (in bodies and query strings) that carry free text one engineer writes
+and others read."""
+
 _BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
 """C0 and C1 controls, DEL, and the Unicode bidirectional marks, embeddings and overrides."""
+
+
+UNSAFE_TEXT_ERROR = "unsafe_text"
+"""Error type a wire model reports for a free-text field holding an unsafe character; the
+server answers it with 400 `invalid_text` rather than a 422."""
+
+
+def unsafe_text_problem(char: str) -> str:
+    """What is wrong with text holding `char`, and what to do: one clause of an error message."""
+    return (
+        f"contains {describe_char(char)}, a control or bidirectional-override character; such "
+        "characters are refused because other engineers' terminals and agents print this "
+        "text: remove it and send again"
+    )
 
 
 def first_unsafe_char(text: str) -> str | None:

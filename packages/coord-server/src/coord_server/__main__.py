@@ -103,6 +103,7 @@ def main() -> None:
         access_log=settings.log_level in {"debug", "trace"},
         proxy_headers=True,
         http=HttpProtocol,
+        limit_concurrency=settings.limit_concurrency,
     )
     uvicorn.Server(config).run()
 

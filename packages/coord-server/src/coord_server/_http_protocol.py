@@ -1,4 +1,5 @@
-"""The HTTP protocol coord is served with: uvicorn's httptools protocol, one write per answer.
+"""The HTTP protocol coord is served with: uvicorn's httptools protocol, one write per answer,
+and a JSON refusal past the concurrency limit.
 
 uvicorn writes a response's status line and headers as soon as the app starts the response, and
 the body in a second write, each straight to the socket. Here what a connection is given during
@@ -6,6 +7,10 @@ one turn of the event loop is sent as one write at the end of that turn: an answ
 one TCP segment, a moment later, after the request that produced it has finished its work. Under
 the benchmark's claim+release load this takes about a sixth off the server's CPU time per
 request. The bytes on the wire are the same; only the segments carrying them change.
+
+Past `COORD_LIMIT_CONCURRENCY` (connections open, or requests in progress) uvicorn would answer
+a bare `text/plain` 503; clients parse coord's error bodies, so the refusal here is the usual
+JSON error with the cap, the setting and when to retry.
 """
 
 from __future__ import annotations
@@ -13,7 +18,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from coord_protocol.errors import CoordError, ErrorCode
+from coord_server.errors import error_response
 
 HELD_BYTES_LIMIT = 64 * 1024
 """Held bytes that are sent at once instead: a large or streamed body must reach the transport,
@@ -73,10 +82,52 @@ class _TurnWrites:
         return getattr(self._transport, name)
 
 
+BUSY_RETRY_AFTER_SEC = 1
+"""`Retry-After` of a refusal past the concurrency limit."""
+
+
 class HttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing each answer to the socket in one piece."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The limit is checked here, so that the refusal is coord's JSON, not uvicorn's text.
+        self._limit: int | None = self.limit_concurrency
+        self.limit_concurrency = None
+
+    def on_headers_complete(self) -> None:
+        """Start the request, or its refusal when the service is at its concurrency limit."""
+        limit = self._limit
+        busy = limit is not None and (len(self.connections) > limit or len(self.tasks) >= limit)
+        if not busy:
+            super().on_headers_complete()
+            return
+        self.logger.warning("refused a request: COORD_LIMIT_CONCURRENCY=%s reached", limit)
+        app = self.app
+        self.app = _busy(limit or 0)  # the request's cycle takes the app in force now
+        try:
+            super().on_headers_complete()
+        finally:
+            self.app = app
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Serve the connection through a transport that joins the writes of a loop turn."""
         held: Any = _TurnWrites(transport, self.loop)
         super().connection_made(held)
+
+
+def _busy(limit: int) -> Any:
+    refusal = CoordError(
+        ErrorCode.UNAVAILABLE,
+        f"the service is serving as many connections and requests as it allows "
+        f"(COORD_LIMIT_CONCURRENCY={limit}); retry in a moment, and close connections you do "
+        "not use.",
+        cap="COORD_LIMIT_CONCURRENCY",
+        retry_after=BUSY_RETRY_AFTER_SEC,
+    )
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(refusal, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+    return answer

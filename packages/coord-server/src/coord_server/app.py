@@ -16,7 +16,7 @@ from coord_server.background import running
 from coord_server.context import AppContext, Clock, utc_now
 from coord_server.errors import HANDLERS
 from coord_server.mcp_mount import MCP_PATH, install_mcp
-from coord_server.middleware import BearerAuth, RequestContext
+from coord_server.middleware import BearerAuth, QueryTextGuard, RequestContext
 from coord_server.routes import (
     admin,
     checkouts,
@@ -85,12 +85,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
             Middleware(
                 BearerAuth, token=settings.auth_token, metrics_public=not settings.metrics_auth
             ),
+            Middleware(QueryTextGuard),
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )  # fmt: skip
     app.state.coord = ctx
-    route_names[install_mcp(app)] = MCP_PATH
+    route_names[install_mcp(app, settings.max_mcp_body_bytes)] = MCP_PATH
     return app
 
 

@@ -10,6 +10,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from coord_protocol.errors import CoordError, ErrorCode, status_for
+from coord_protocol.text import UNSAFE_TEXT_ERROR
 from coord_server.http import BodyValidationError
 
 logger = logging.getLogger("coord.errors")
@@ -40,16 +41,27 @@ async def coord_error(_request: Request, exc: Exception) -> Response:
 
 
 async def validation_error(_request: Request, exc: Exception) -> Response:
-    """A request that does not fit its schema: 422 with every field location."""
+    """A request that does not fit its schema: 422 with every field location; free text with
+    an unsafe character: 400 `invalid_text` naming the field and the character."""
     assert isinstance(exc, BodyValidationError)
     issues = [_issue(exc.where, error) for error in exc.error.errors()]
+    unsafe = [issue for issue in issues if issue["type"] == UNSAFE_TEXT_ERROR]
+    if unsafe:
+        # Unsafe text is a rule of its own (400, like a refused pattern), not a schema mismatch.
+        where = _dotted(unsafe[0])
+        detail = f"invalid text in {where}: {unsafe[0]['msg']}"
+        error = CoordError(ErrorCode.INVALID_TEXT, detail, field=where, errors=issues)
+        return error_response(error)
     first = issues[0]
-    where = ".".join(str(part) for part in first["loc"])
-    detail = f"invalid request: {where}: {first['msg']}"
+    detail = f"invalid request: {_dotted(first)}: {first['msg']}"
     if len(issues) > 1:
         detail += f" (and {len(issues) - 1} more problem(s), listed in `errors`)"
     body = {"detail": detail, "code": str(ErrorCode.VALIDATION_ERROR), "errors": issues}
     return JSONResponse(body, status_code=status_for(ErrorCode.VALIDATION_ERROR))
+
+
+def _dotted(issue: dict[str, Any]) -> str:
+    return ".".join(str(part) for part in issue["loc"])
 
 
 def _issue(where: str, error: Any) -> dict[str, Any]:

@@ -15,15 +15,47 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coord_mcp.remote import RemoteEndpoint
+from coord_server.http import MAX_JSON_BODY, read_body
 
 MCP_PATH = "/mcp"
 
 
-def install_mcp(app: Starlette) -> RemoteEndpoint:
-    """Serve the MCP tools at `/mcp` of `app`, running the endpoint inside the app's lifespan."""
+class BoundedBody:
+    """Reads the body first, refusing (413) one over `limit` bytes, then hands it to `app`.
+
+    The MCP SDK would read any body whole into memory; read here, no request can make the
+    service hold more than `limit` bytes for it.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await read_body(Request(scope, receive), self.limit)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:  # what follows the body: the client hanging up
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def install_mcp(app: Starlette, max_body: int = MAX_JSON_BODY) -> BoundedBody:
+    """Serve the MCP tools at `/mcp` of `app`, running the endpoint inside the app's lifespan.
+
+    Request bodies over `max_body` bytes are refused with 413 before the SDK sees them. Returns
+    the route's endpoint (what requests' scopes name, and metrics label by).
+    """
 
     def loopback() -> httpx.AsyncBaseTransport:
         # 500s come back as answers (the client turns them into errors), never as exceptions.
@@ -32,7 +64,8 @@ def install_mcp(app: Starlette) -> RemoteEndpoint:
     endpoint = RemoteEndpoint(loopback)
     # Stateless JSON mode needs POST only: GET (a server event stream) and DELETE (ending an
     # MCP session) answer 405, which the MCP transport allows.
-    app.router.routes.append(Route(MCP_PATH, endpoint=endpoint, methods=["POST"]))
+    bounded = BoundedBody(endpoint, max_body)
+    app.router.routes.append(Route(MCP_PATH, endpoint=bounded, methods=["POST"]))
     outer_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
@@ -41,4 +74,4 @@ def install_mcp(app: Starlette) -> RemoteEndpoint:
             yield state
 
     app.router.lifespan_context = lifespan
-    return endpoint
+    return bounded

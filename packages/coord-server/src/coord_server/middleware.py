@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.text import FREE_TEXT_FIELDS, first_unsafe_char, unsafe_text_problem
 from coord_server.errors import error_response
 from coord_server.metrics import Metrics
 
@@ -83,3 +85,33 @@ class BearerAuth:
             CoordError(ErrorCode.UNAUTHORIZED, detail), headers={"WWW-Authenticate": "Bearer"}
         )
         await response(scope, receive, send)
+
+
+_PLAIN_QUERY = re.compile(rb"[!-$&-~]*")
+"""A query string of visible ASCII without `%`: it cannot carry an unsafe character."""
+
+
+class QueryTextGuard:
+    """Refuses (400 `invalid_text`) a free-text query parameter (`?engineer=`) holding a control
+    or bidirectional-override character, as the wire models refuse it in bodies."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        refusal = None if _PLAIN_QUERY.fullmatch(query) else _unsafe_query_text(query)
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        await error_response(refusal)(scope, receive, send)
+
+
+def _unsafe_query_text(query: bytes) -> CoordError | None:
+    for name, value in QueryParams(query).multi_items():
+        char = first_unsafe_char(value) if name in FREE_TEXT_FIELDS else None
+        if char is not None:
+            where = f"query.{name}"
+            detail = f"invalid text in {where}: {unsafe_text_problem(char)}"
+            return CoordError(ErrorCode.INVALID_TEXT, detail, field=where)
+    return None

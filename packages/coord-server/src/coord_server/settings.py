@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     """Log level of the server and its access log."""
     log_json: bool = False
     """Emit logs as JSON lines."""
+    limit_concurrency: Annotated[int, Field(ge=1)] = 1000
+    """Connections (and requests in progress) served at once; past it a request gets a JSON 503."""
 
     # Auth.
     auth_token: str | None = None
@@ -121,6 +123,8 @@ class Settings(BaseSettings):
     """`GET /events` streams open at once; more get 429."""
     max_long_polls: Annotated[int, Field(ge=1)] = 500
     """Release-request long-polls (`wait_seconds`) open at once; more get 429."""
+    max_mcp_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    """Largest `/mcp` request body, like every other route's 1 MiB; larger ones get 413."""
 
     # Hotspots and promotion.
     auto_promote_threshold: Annotated[int, Field(ge=0)] = 0

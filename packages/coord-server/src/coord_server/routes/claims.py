@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coord_protocol._base import SessionId
 from coord_protocol.claims import (
     ClaimList,
     CreateClaimsRequest,
@@ -78,7 +79,7 @@ class ListQuery(BaseModel):
     engineer: str | None = None
     module: str | None = None
     repo: str | None = None
-    session_id: str | None = None
+    session_id: SessionId | None = None
     limit: int = Field(default=500, ge=1, le=5000)
 
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coord_protocol._base import SessionId
 from coord_protocol.requests import (
     CreateReleaseRequest,
     ReleaseRequestList,
@@ -38,6 +39,7 @@ async def _file(ctx: AppContext, request: Request) -> Response:
     body = await read_model(request, CreateReleaseRequest)
     requester = require_engineer(body.requester, "requester")
     await ctx.touch(request, body.session_id)
+    ctx.requests.check_room(body.wait_seconds)
     request_id = await ctx.requests.file(body, requester)
     await ctx.requests.wait(request_id, body.wait_seconds)
     answer = await ctx.requests.get(request_id)
@@ -54,7 +56,7 @@ class RequestQuery(BaseModel):
     decision: RequestDecision | None = None
     claim_id: str | None = None
     repo: str | None = None
-    session_id: str | None = None
+    session_id: SessionId | None = None
     limit: int = Field(default=200, ge=1, le=1000)
 
 

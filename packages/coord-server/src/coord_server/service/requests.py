@@ -63,15 +63,7 @@ class LongPolls:
         self, request_id: str, seconds: float, still_pending: Callable[[], Awaitable[bool]]
     ) -> None:
         """Return when the request is decided (woken by `wake`), or after `seconds`."""
-        if self._waiting >= self.limit:
-            raise CoordError(
-                ErrorCode.RATE_LIMITED,
-                f"{self._waiting} release-request long-polls are open on this replica, the most "
-                f"allowed (COORD_MAX_LONG_POLLS={self.limit}); poll again without wait_seconds, "
-                "or retry in a few seconds.",
-                cap="COORD_MAX_LONG_POLLS",
-                retry_after=5,
-            )
+        self.check_room()
         decided = self._events.setdefault(request_id, asyncio.Event())
         self._waiting += 1
         try:
@@ -82,6 +74,18 @@ class LongPolls:
                     await decided.wait()
         finally:
             self._waiting -= 1
+
+    def check_room(self) -> None:
+        """Refuse (429) one more long-poll past COORD_MAX_LONG_POLLS."""
+        if self._waiting >= self.limit:
+            raise CoordError(
+                ErrorCode.RATE_LIMITED,
+                f"{self._waiting} release-request long-polls are open on this replica, the most "
+                f"allowed (COORD_MAX_LONG_POLLS={self.limit}); poll again without wait_seconds, "
+                "or retry in a few seconds.",
+                cap="COORD_MAX_LONG_POLLS",
+                retry_after=5,
+            )
 
     @property
     def waiting(self) -> int:
@@ -343,6 +347,12 @@ class ReleaseRequests:
     async def wake(self, changes: Changes, _events: Sequence[Row]) -> None:
         """After a commit: the long-polls of the requests it decided return."""
         self.polls.wake(changes.decided_requests)
+
+    def check_room(self, seconds: float) -> None:
+        """Refuse (429) a call that would long-poll `seconds` past the cap, before it files
+        anything: a refused call must change nothing."""
+        if seconds > 0:
+            self.polls.check_room()
 
     async def wait(self, request_id: str, seconds: float) -> None:
         """Return when the request leaves `pending` (on any replica), or after `seconds`."""
