@@ -30,7 +30,7 @@ PERMANENT_MARKER: Final = "coord-managed=permanent"
 MAX_DEPTH: Final = 32
 """Deepest nesting of mappings and sequences accepted; the format itself needs five levels."""
 
-MAX_NODES: Final = 20_000
+MAX_NODES: Final = 5_000
 """Most YAML nodes (keys, values, entries) one document may hold."""
 
 _AREA_SECTIONS: Final = ("areas", "modules")

@@ -13,6 +13,7 @@ would leave two overlapping exclusive claims that no decision allowed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 
 from coord_engine.claims import Policy
@@ -69,7 +70,9 @@ class Ownership:
     async def upload(self, text: str) -> tuple[OwnersConfig, int]:
         """Validate and store an uploaded document; returns it parsed and the claims changed."""
         try:
-            config = parse_owners(text)
+            # Parsing a large document takes a while in PyYAML's pure-Python composer: in a
+            # thread, so other requests keep being served meanwhile.
+            config = await asyncio.to_thread(parse_owners, text)
         except OwnersError as exc:
             raise invalid_ownership(exc) from None
         return config, await self.replace(text, config, "upload")

@@ -7,6 +7,7 @@ one replica takes effect on all of them at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 
@@ -36,7 +37,7 @@ class PolicyHolder:
         if row is None:
             return
         try:
-            config = parse_owners(row["text"])
+            config = await asyncio.to_thread(parse_owners, row["text"])  # as on upload
         except OwnersError:
             # Only a change of the format's rules can get here (every revision was checked when
             # stored); coordinating without the rules beats not coordinating at all.
