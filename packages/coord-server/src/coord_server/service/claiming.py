@@ -71,8 +71,6 @@ class Claiming:
             report.warnings.extend(await self._bucket_warnings())
         context = GrantContext(branch=body.branch, description=body.description)
         attempt = _Attempt(request, report, context)
-        if body.wait_seconds > 0:
-            await self.desk.check_caps(engineer)
         try:
             await self._decide(attempt, body)
         except BaseException:
@@ -107,6 +105,10 @@ class Claiming:
                 records = await self.book.grant(unit, request, decision, attempt.context)
                 attempt.outcome = _granted(records, decision, attempt.report)
                 return
+            if body.wait_seconds > 0:
+                # Under the repo's lock, so a burst on one repo cannot slip past the caps; and
+                # only for a request that would wait, so a grantable one is never refused.
+                await self.desk.check_caps(request.engineer)
             self.book.refuse(unit, request, decision)
             if body.wait_seconds > 0:
                 attempt.waiter = await self.desk.park(
