@@ -38,6 +38,10 @@ class Transaction:
         """The version rows of `repo_key` changed here are stamped with (0 when not held)."""
         return self.versions.get(repo_key, 0)
 
+    def stamped(self, row: Row) -> Row:
+        """`row` with the `row_version` of its repo: what makes it part of the repo's next delta."""
+        return {**row, "row_version": self.version_of(row["repo"])}
+
     def prepared(
         self, key: Hashable, build: Callable[[], UpdateBase], names: Sequence[str]
     ) -> Prepared:

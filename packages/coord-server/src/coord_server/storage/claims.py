@@ -44,7 +44,7 @@ class ClaimRows:
         """Insert granted claims (their `row_version` is the transaction's for their repo)."""
         if not rows:
             return
-        stamped = [{**row, "row_version": tx.version_of(row["repo"])} for row in rows]
+        stamped = [tx.stamped(row) for row in rows]
         await tx.insert(schema.claims, stamped)
 
     async def release(

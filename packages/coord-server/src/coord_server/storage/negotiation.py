@@ -24,8 +24,7 @@ class RequestRows:
 
     async def insert(self, tx: Transaction, row: Row) -> None:
         """File a release request."""
-        stamped = {**row, "row_version": tx.version_of(row["repo"])}
-        await tx.execute(insert(schema.release_requests).values(**stamped))
+        await tx.execute(insert(schema.release_requests).values(**tx.stamped(row)))
 
     async def update(self, tx: Transaction, repo: str, request_id: str, **values: Any) -> None:
         """Change columns of one release request of `repo`."""

@@ -22,8 +22,7 @@ class QueueRows:
 
     async def insert(self, tx: Transaction, row: Row) -> None:
         """Park a waiting claim request."""
-        stamped = {**row, "row_version": tx.version_of(row["repo"])}
-        await tx.execute(insert(schema.queue_entries).values(**stamped))
+        await tx.execute(insert(schema.queue_entries).values(**tx.stamped(row)))
 
     async def finish(
         self,
