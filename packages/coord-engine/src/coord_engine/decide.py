@@ -3,7 +3,8 @@
 The function is pure: the active claims, the policy and the clock come in as arguments and a
 `Decision` comes out. A conflict is a returned value; only invalid input raises (`PatternError`,
 `SymbolPathError`, `ValueError` for a lifetime out of range), which the server answers with 400/422
-before anything is stored.
+before anything is stored. `PatternTooComplex` (a `PatternError`) also comes from an overlap
+search with a holder's pattern that would pass its work budget.
 
 Callers pass the candidates from a `ClaimIndex` rather than every active claim: the cost then grows
 with the claims that could overlap the request, not with the size of the repository's claim table.
@@ -19,7 +20,7 @@ from functools import lru_cache
 
 from coord_engine.claims import MAX_TTL_HOURS, ActiveClaim, ClaimItem, ClaimRequest, Policy
 from coord_engine.overlap import covers, overlap_witness, overlaps
-from coord_engine.patterns import literal_prefix, normalize_pattern
+from coord_engine.patterns import PatternTooComplex, literal_prefix, normalize_pattern
 from coord_engine.symbol_paths import SymbolPathError, normalize_symbols, overlapping_symbols
 from coord_protocol.vocab import ClaimType, ScopeType, Severity
 
@@ -172,9 +173,17 @@ def shared_entry_for(pattern: str, policy: Policy) -> str | None:
         return None
     prefix = literal_prefix(pattern)
     for entry in policy.shared_patterns:
-        if _may_overlap(prefix, literal_prefix(entry)) and covers(entry, pattern):
+        if _may_overlap(prefix, literal_prefix(entry)) and _surely_covers(entry, pattern):
             return entry
     return None
+
+
+def _surely_covers(entry: str, pattern: str) -> bool:
+    """`covers`, with an undecided (over budget) inclusion read as not shared: stricter."""
+    try:
+        return covers(entry, pattern)
+    except PatternTooComplex:
+        return False
 
 
 def severity_for(pattern: str, policy: Policy) -> Severity:
@@ -183,9 +192,17 @@ def severity_for(pattern: str, policy: Policy) -> Severity:
         return Severity.SOFT
     prefix = literal_prefix(pattern)
     for area in policy.hard_patterns:
-        if _may_overlap(prefix, literal_prefix(area)) and overlaps(area, pattern):
+        if _may_overlap(prefix, literal_prefix(area)) and _maybe_overlaps(area, pattern):
             return Severity.HARD
     return Severity.SOFT
+
+
+def _maybe_overlaps(area: str, pattern: str) -> bool:
+    """`overlaps`, with an undecided (over budget) overlap read as hard: stricter."""
+    try:
+        return overlaps(area, pattern)
+    except PatternTooComplex:
+        return True
 
 
 # Items repeat across requests (retries, queue re-checks, hooks asking about the same files), and

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from coord_engine.claims import ClaimRequest
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.repo_files import RepoFiles, TrackedFiles
+from coord_server.service.convert import engine_errors
 from coord_server.service.symbol_check import SymbolValidator
 
 OVERLAP_LIST_LIMIT = 50
@@ -27,7 +28,8 @@ class ScopeReport:
         """Tracked files matched by both patterns (empty without a checkout)."""
         if self.tracked is None:
             return []
-        return self.tracked.matching_both(a, b, OVERLAP_LIST_LIMIT)
+        with engine_errors():  # matching is work-bounded too
+            return self.tracked.matching_both(a, b, OVERLAP_LIST_LIMIT)
 
 
 class ScopeChecker:
@@ -63,7 +65,8 @@ class ScopeChecker:
             return ScopeReport(warnings=symbol_warnings)
         patterns = [item.pattern for item in request.items]
         scoped = self.repo_files is not None and self.repo_files.scoped
-        violations = tracked.check_scope(patterns, self.max_files, self.max_ratio, scoped)
+        with engine_errors():
+            violations = tracked.check_scope(patterns, self.max_files, self.max_ratio, scoped)
         if violations:
             raise CoordError(
                 ErrorCode.SCOPE_TOO_BROAD,
@@ -80,9 +83,10 @@ def zero_match_warnings(tracked: TrackedFiles, patterns: Sequence[str]) -> list[
     """A warning per pattern that matches no tracked file, with a 'did you mean' when one exists."""
     warnings = []
     for pattern in patterns:
-        if tracked.has_match(pattern):
-            continue
-        hint = tracked.did_you_mean(pattern)
+        with engine_errors():
+            if tracked.has_match(pattern):
+                continue
+            hint = tracked.did_you_mean(pattern)
         suffix = f"; did you mean {hint!r}?" if hint else " (a new file is fine)."
         warnings.append(f"pattern {pattern!r} matches no tracked file{suffix}")
     return warnings
