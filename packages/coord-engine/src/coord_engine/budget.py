@@ -17,13 +17,13 @@ from coord_engine.patterns import PatternTooComplex
 COMPILE_STATES = 512
 """Most states the automaton of one pattern may have (an admitted glob needs at most about 330)."""
 
-OVERLAP_STEPS = 3_000
+OVERLAP_STEPS = 4_000
 """Most product pairs and edge pairs one overlap search may explore (everyday pairs of globs
 take 10 to 500)."""
 
-COVERS_STEPS = 4_000
+COVERS_STEPS = 8_000
 """Most search states, edge pairs and alphabet splits one inclusion check may explore
-(everyday pairs take 100 to 2,000)."""
+(everyday pairs take 100 to 2,000; two `**` on each side up to about 4,000)."""
 
 MATCH_STEPS = 50_000
 """Most characters read plus automaton edges followed in matching one path (a path costs about
