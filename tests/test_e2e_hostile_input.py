@@ -11,13 +11,12 @@ checked to turn an over-budget check into `pattern_too_complex`, never a 5xx.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from coord_e2e import CoordApi, CoordApiFactory, GitRepoFactory
+from coord_e2e import CoordApi, CoordApiFactory, git_repo_maker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,15 +47,13 @@ def server(
     request: pytest.FixtureRequest,
     module_coord_api_factory: CoordApiFactory,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[CoordApi]:
+) -> CoordApi:
     repo_root = _checkout(tmp_path_factory) if request.param == "checkout" else None
-    yield module_coord_api_factory.start(repo_root=repo_root)
+    return module_coord_api_factory.start(repo_root=repo_root)
 
 
 def _checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from coord_e2e import git_repo_maker
-
-    make: GitRepoFactory = git_repo_maker(tmp_path_factory)
+    make = git_repo_maker(tmp_path_factory)
     return make([LONG_PATH, A_RUN, "x/ab", "src/a.ts", "src/b.py", "docs/readme.md"])
 
 
@@ -142,7 +139,7 @@ _TOKENS = ["a", "x", ".ts", "*", "?", "[ab]", "[!a]", "**"]
 admitted = (
     st.lists(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=5).map("".join), max_size=4)
     .map(lambda segments: "/".join(["x", *segments]))
-    .filter(lambda raw: _admits(raw))
+    .filter(_admits)
 )
 
 
