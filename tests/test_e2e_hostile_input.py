@@ -135,20 +135,20 @@ def test_an_overlap_over_budget_between_two_claims_is_refused_not_stalled(server
         _release_all(http)
 
 
-_TOKENS = ["a", "x", ".ts", "*", "?", "[ab]", "[!a]", "**"]
-admitted = (
-    st.lists(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=5).map("".join), max_size=4)
-    .map(lambda segments: "/".join(["x", *segments]))
-    .filter(_admits)
-)
-
-
 def _admits(raw: str) -> bool:
     try:
         normalize_pattern(raw)
     except PatternError:
         return False
     return True
+
+
+_TOKENS = ["a", "x", ".ts", "*", "?", "[ab]", "[!a]", "**"]
+admitted = (
+    st.lists(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=5).map("".join), max_size=4)
+    .map(lambda segments: "/".join(["x", *segments]))
+    .filter(_admits)
+)
 
 
 @settings(
