@@ -18,7 +18,6 @@ Timings are printed, never asserted; an unexpected status makes the exit status 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import functools
 import multiprocessing
@@ -27,27 +26,26 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from _server_load import REPO, Workload, run_share
 from _server_process import coord_api
 from _server_repo import make_repo
+from _server_stats import Measurement, combine
 
 from coord_engine import PatternTooComplex, Work
 from coord_engine._automaton import compile_pattern
 from coord_engine._search import _moves
+from coord_engine.budget import COVERS_STEPS, OVERLAP_STEPS, Meter
 from coord_engine.matching import _compile_test
-from coord_engine.overlap import (
-    _covers_meter,
-    _find_counterexample,
-    _find_witness,
-    _overlap_meter,
-)
+from coord_engine.overlap import _find_counterexample, _find_witness, _overlap_subject
 
 CLIENTS = 16
-REPO = "acme/hostile"
+TRACKED = 1000
 
 COSTLIEST_COMPILE = "/".join(["*?*?*?*?"] * 2) + "/" + "a" * 200
 OVERLAP_PAIR = ("x/*" + "a" * 200, "x/*" + "a" * 199 + "b")
@@ -89,7 +87,8 @@ def engine_rows(plan: Plan) -> list[tuple[str, str, float]]:
         ("compile", COSTLIEST_COMPILE[:30] + "...", _best_ms(
             lambda: compile_pattern(COSTLIEST_COMPILE, Work()), plan.runs)),
         ("overlap (stops at budget)", f"{a[:12]}... vs {b[-6:]}", _best_ms(
-            lambda: _find_witness(a, b, _overlap_meter(a, b), None), plan.runs)),
+            lambda: _find_witness(a, b, Meter(*_overlap_subject(a, b), OVERLAP_STEPS), None),
+            plan.runs)),
         ("covers (stops at budget)", f"{outer} vs {inner}", _best_ms(
             lambda: _cold_counterexample(outer, inner), plan.runs)),
     ]  # fmt: skip
@@ -103,118 +102,106 @@ def engine_rows(plan: Plan) -> list[tuple[str, str, float]]:
 
 def _cold_counterexample(outer: str, inner: str) -> str | None:
     _moves.cache_clear()
-    return _find_counterexample(outer, inner, _covers_meter(outer, inner), None)
+    return _find_counterexample(outer, inner, Meter(inner, "covers", COVERS_STEPS), None)
 
 
 # -- the server --------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Tally:
-    operations: int = 0
-    latencies_ms: list[float] | None = None
-    unexpected: int = 0
+def _claim_release(pool: ProcessPoolExecutor, port: int, token: str, plan: Plan) -> Measurement:
+    """The server benchmark's claim+release load (bench_server.py), 16 clients, one window."""
+    workload = Workload(
+        "claim_release", port, token, 0.5, plan.window_sec, CLIENTS, tracked_files=TRACKED
+    )
+    return combine([pool.submit(run_share, workload, list(range(CLIENTS))).result()])
 
 
-async def _claimer(http: httpx.AsyncClient, number: int, until: float, tally: Tally) -> None:
-    engineer = f"load{number}/bot/main"
-    cycle = 0
-    latencies = tally.latencies_ms
-    assert latencies is not None
-    while time.perf_counter() < until:
-        cycle += 1
-        body = {"engineer": engineer, "repo": REPO,
-                "claims": [{"pattern": f"src/load{number}/file{cycle % 50}.ts"}]}  # fmt: skip
-        started = time.perf_counter()
-        claimed = await http.post("/claims", json=body)
-        latencies.append((time.perf_counter() - started) * 1000)
-        if claimed.status_code != 200:
-            tally.unexpected += 1
-            continue
-        started = time.perf_counter()
-        released = await http.post(
-            "/claims/release", json={"engineer": engineer, "claim_ids": claimed.json()["claim_ids"]}
-        )
-        latencies.append((time.perf_counter() - started) * 1000)
-        tally.unexpected += released.status_code != 200
-        tally.operations += 1
+def _hostile(port: int, token: str, stop: Any, sending: Any, counts: Any) -> None:
+    """Send the costliest admitted requests until `stop` is set (runs in its own process).
 
-
-async def _load(port: int, token: str, window_sec: float) -> Tally:
-    tally = Tally(latencies_ms=[])
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits, timeout=30
-    ) as http:
-        until = time.perf_counter() + window_sec
-        await asyncio.gather(*(_claimer(http, n, until, tally) for n in range(CLIENTS)))
-    return tally
-
-
-def _hostile(port: int, token: str, stop: Any, counts: Any) -> None:
-    """Send the costliest admitted requests until `stop` is set (runs in its own process)."""
+    Every pattern is new, so no cached answer (or cached refusal) makes it cheap: a claim whose
+    overlap with a held glob runs into the overlap budget, a batch of such patterns that runs
+    into the request's total, and a narrowed answer whose inclusion runs into its budget.
+    """
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as http:
+        _wait_until_ready(http)
         holder = "hostile/holder/main"
         held = http.post("/claims", json={"engineer": holder, "repo": REPO, "claims": [
             {"pattern": OVERLAP_PAIR[0]}, {"pattern": "q/" + COVERS_PAIR[0]}]})  # fmt: skip
         claim_ids = held.json().get("claim_ids", [])
-        batch = {"engineer": "hostile/b/x", "repo": REPO, "patterns": [OVERLAP_PAIR[1]] * 100}
+        round_number = 0
         while not stop.is_set():
+            round_number += 1
             answers = [
                 http.post("/claims", json={"engineer": "hostile/bot/main", "repo": REPO,
-                                           "claims": [{"pattern": OVERLAP_PAIR[1]}]}),
-                http.post("/conflicts/batch", json=batch),
+                                           "claims": [{"pattern": _fresh(round_number, 0)}]}),
+                http.post("/conflicts/batch", json={"engineer": "hostile/b/x", "repo": REPO,
+                    "patterns": [_fresh(round_number, k) for k in range(1, 200)]}),
             ]  # fmt: skip
             if len(claim_ids) == 2:
-                answers.append(_narrow(http, claim_ids[1], holder))
+                answers.append(_narrow(http, claim_ids[1], holder, round_number))
             counts[0] += len(answers)
             counts[1] += sum(answer.status_code not in (200, 400, 409) for answer in answers)
+            sending.set()
 
 
-def _narrow(http: httpx.Client, claim_id: str, holder: str) -> httpx.Response:
+def _fresh(round_number: int, index: int) -> str:
+    """A glob never sent before whose overlap with `OVERLAP_PAIR[0]` runs into the budget."""
+    return "x/*" + "a" * 180 + f"{round_number:07d}{index:04d}"
+
+
+_READABLE = {code: "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[code]
+             for code in range(62)}  # fmt: skip
+"""Code points 0-61 as digits and letters, to spell a fresh inner pattern per round."""
+
+
+def _wait_until_ready(http: httpx.Client) -> None:
+    while http.get("/readyz").status_code != 200:
+        time.sleep(0.05)  # not expected: the server answered readiness before the load began
+
+
+def _narrow(http: httpx.Client, claim_id: str, holder: str, round_number: int) -> httpx.Response:
     asked = http.post("/requests", json={"claim_id": claim_id, "requester": "hostile/asker/main",
                                          "reason": "bench"})  # fmt: skip
     request_id = asked.json().get("id", "missing")
-    answer = {"decision": "narrowed", "engineer": holder, "narrowed_pattern": "q/" + COVERS_PAIR[1]}
+    inner = f"q/*a??????{round_number % 62:c}{round_number // 62 % 62:c}"
+    inner = inner.translate(_READABLE)
+    answer = {"decision": "narrowed", "engineer": holder, "narrowed_pattern": inner}
     return http.post(f"/requests/{request_id}/respond", json=answer)
 
 
-def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
-
-
 def server_rows(plan: Plan) -> tuple[list[tuple[str, float, float, float]], int]:
-    """(window, operations/s, p99 ms, hostile requests/s) alone and beside the hostile client."""
+    """(window, cycles/s, p99 ms, hostile requests/s): alone, then beside the hostile client."""
     token = secrets.token_hex(16)
-    rows = []
-    unexpected = 0
-    with tempfile.TemporaryDirectory() as scratch_dir:
+    context = multiprocessing.get_context("spawn")
+    with (
+        tempfile.TemporaryDirectory(prefix="coord-hostile-") as scratch_dir,
+        ProcessPoolExecutor(1, mp_context=context) as pool,
+    ):
         scratch = Path(scratch_dir)
-        repo = make_repo(scratch / "repo", 1000)
-        with coord_api(scratch, token, repo) as server:
-            asyncio.run(_load(server.port, token, min(1.0, plan.window_sec)))  # warm-up
-            alone = asyncio.run(_load(server.port, token, plan.window_sec))
-            rows.append(_row("16 clients alone", alone, plan, 0))
-            context = multiprocessing.get_context("spawn")
-            stop, counts = context.Event(), context.Array("l", [0, 0])
-            hostile = context.Process(target=_hostile, args=(server.port, token, stop, counts))
+        with coord_api(scratch, token, make_repo(scratch / "repo", TRACKED)) as server:
+            alone = _claim_release(pool, server.port, token, plan)
+            stop, sending = context.Event(), context.Event()
+            counts = context.Array("l", [0, 0])
+            hostile = context.Process(
+                target=_hostile, args=(server.port, token, stop, sending, counts)
+            )
             hostile.start()
             try:
-                beside = asyncio.run(_load(server.port, token, plan.window_sec))
+                sending.wait(timeout=60)  # measured once it sends, not while it starts
+                before = counts[0]
+                beside = _claim_release(pool, server.port, token, plan)
             finally:
                 stop.set()
                 hostile.join(timeout=60)
-            rows.append(_row("16 clients + hostile", beside, plan, counts[0]))
-            unexpected = alone.unexpected + beside.unexpected + counts[1]
+    rows = [
+        ("16 clients alone", alone.operations_per_sec, alone.p99_ms, 0.0),
+        ("16 clients + hostile", beside.operations_per_sec, beside.p99_ms,
+         (counts[0] - before) / (plan.window_sec + 0.5)),
+    ]  # fmt: skip
+    unexpected = sum(alone.unexpected.values()) + sum(beside.unexpected.values()) + counts[1]
     return rows, unexpected
-
-
-def _row(label: str, tally: Tally, plan: Plan, hostile: int) -> tuple[str, float, float, float]:
-    return (label, tally.operations / plan.window_sec, _p99(tally.latencies_ms or []),
-            hostile / plan.window_sec)  # fmt: skip
 
 
 def main() -> int:

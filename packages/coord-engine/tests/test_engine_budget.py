@@ -5,16 +5,33 @@ Every assertion is on a counter or on the error raised, never on time.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coord_engine import PatternTooComplex, Work
+from coord_engine import (
+    ActiveClaim,
+    ClaimItem,
+    ClaimRequest,
+    PatternTooComplex,
+    Policy,
+    Work,
+    decide,
+)
 from coord_engine._automaton import Automaton, _compiled, compile_pattern
 from coord_engine._cache import ByteBoundedCache
+from coord_engine._search import _moves
 from coord_engine.budget import COMPILE_STATES, COVERS_STEPS, MATCH_STEPS, OVERLAP_STEPS
-from coord_engine.matching import matches
-from coord_engine.overlap import counterexample, covers, overlap_witness
+from coord_engine.matching import _tests, matches
+from coord_engine.overlap import (
+    _counterexamples,
+    _witnesses,
+    counterexample,
+    covers,
+    overlap_witness,
+)
 from coord_engine.patterns import (
     MAX_GLOB_CHARS,
     MAX_PATTERN_WILDCARDS,
@@ -22,6 +39,15 @@ from coord_engine.patterns import (
     PatternError,
     normalize_pattern,
 )
+from coord_protocol.vocab import ClaimType, Severity
+
+
+@pytest.fixture(autouse=True)
+def cold_caches() -> None:
+    """Every test counts from cold: the caches that would answer for free are emptied."""
+    for cache in (_compiled, _witnesses, _counterexamples, _moves, _tests):
+        cache.cache_clear()
+
 
 _ONE_CHARGE = 10_000
 """More than any single step of a search is charged: how far past its budget one may run."""
@@ -154,11 +180,58 @@ def test_everyday_inclusions_stay_below_the_budget() -> None:
         assert work.covers <= COVERS_STEPS // 4, (outer, inner)
 
 
-def test_work_counts_do_not_depend_on_what_ran_before() -> None:
+def test_a_repeat_is_answered_from_the_cache_and_costs_nothing() -> None:
     first, second = Work(), Work()
     covers("**/*.py", "packages/*/src/**/test_*.py", first)
     covers("**/*.py", "packages/*/src/**/test_*.py", second)
-    assert first == second and first.covers > 0 and first.compile > 0
+    assert first.covers > 0 and first.compile > 0
+    assert second == Work()
+
+
+def test_an_over_budget_answer_is_cached_too() -> None:
+    glob = "z/*" + "a" * 150
+    for expected_cost in (True, False):
+        work = Work()
+        with pytest.raises(PatternTooComplex):
+            overlap_witness(glob, glob + "c", work)
+        assert (work.overlap > OVERLAP_STEPS) is expected_cost
+
+
+# -- one request's total -----------------------------------------------------------------
+
+
+def test_a_request_stops_at_its_total_and_is_not_cached_as_the_pairs_answer() -> None:
+    held = "r/*" + "a" * 40
+    asked = ["r/*" + "a" * 39 + suffix for suffix in ("b", "c", "d", "e", "f", "g", "h")]
+    work = Work(limit=5_000)
+    with pytest.raises(PatternTooComplex) as caught:
+        _ask_each(held, asked, work)
+    assert caught.value.request_bound and caught.value.limit == 5_000
+    assert "one request" in caught.value.what
+    assert work.total <= 5_000 + _ONE_CHARGE
+    # The pair that ran out of the request's total is decided in a request of its own.
+    stopped = caught.value.pattern
+    assert overlap_witness(held, stopped, Work(limit=50_000)) is None
+
+
+def _ask_each(held: str, asked: list[str], work: Work) -> None:
+    for pattern in asked:
+        overlap_witness(held, pattern, work)
+
+
+def test_decide_charges_one_work_for_the_whole_request() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    held = ActiveClaim(
+        id="clm_1", engineer="holder/bot/main", session_id=None, repo=None,
+        claim_type=ClaimType.FILE, pattern="s/*" + "a" * 40, symbols=None, narrowable=True,
+        shared=False, severity=Severity.SOFT, description=None, expires_at=now.replace(year=2027),
+    )  # fmt: skip
+    items = tuple(ClaimItem(ClaimType.FILE, "s/*" + "a" * 39 + c) for c in "bcdefghijk")
+    request = ClaimRequest("asker/bot/main", None, None, items)
+    work = Work(limit=6_000)
+    with pytest.raises(PatternTooComplex) as caught:
+        decide(request, [held], Policy(), now, work)
+    assert caught.value.request_bound
 
 
 # -- matching ----------------------------------------------------------------------------

@@ -84,19 +84,18 @@ def compile_pattern(pattern: str, work: Work | None = None) -> Automaton:
     """The repo paths `pattern` matches, as an automaton, compiled afresh.
 
     A wildcard-free pattern is built directly from its shape; a glob is translated and
-    intersected with `REPO_PATHS`, at most `budget.COMPILE_STATES` states (`work.compile`
-    counts them). Raises `PatternError` for an invalid pattern, `PatternTooComplex` past the
+    intersected with `REPO_PATHS`, at most `budget.COMPILE_STATES` states (charged to
+    `work.compile`). Raises `PatternError` for an invalid pattern, `PatternTooComplex` past the
     budget.
     """
     shape = shape_of(pattern)
     if shape is not None:
         return _shape_automaton(shape)
-    meter = Meter(pattern, "automaton states", COMPILE_STATES)
+    meter = Meter(pattern, "automaton states", COMPILE_STATES, work, "compile")
     try:
         return intersection(from_glob(glob_of(pattern)), REPO_PATHS, meter)
     finally:
-        if work is not None:
-            work.compile += meter.steps
+        meter.close()
 
 
 _COMPILED_BYTES = 64 * 1024 * 1024
@@ -115,8 +114,10 @@ path_automaton.cache_clear = _compiled.cache_clear  # type: ignore[attr-defined]
 
 
 def automaton_for(pattern: str, work: Work | None) -> Automaton:
-    """The cached automaton, or a fresh one whose compilation is counted into `work`."""
-    return path_automaton(pattern) if work is None else compile_pattern(pattern, work)
+    """`path_automaton`, with a compilation (a cache miss) charged to `work`."""
+    if work is None:
+        return _compiled(pattern)
+    return _compiled.get(pattern, lambda key: compile_pattern(key, work))
 
 
 def _shape_automaton(shape: Shape) -> Automaton:

@@ -46,16 +46,16 @@ def matches(pattern: str, path: str, work: Work | None = None) -> bool:
     if not is_repo_path(path):
         return False
     if work is None:
-        return _path_test(pattern)(path, None)
-    meter = _match_meter(pattern)
+        return _tests(pattern)(path, None)
+    meter = _match_meter(pattern, work)
     try:
-        return _compile_test(pattern, work)(path, meter)
+        return _tests.get(pattern, lambda key: _compile_test(key, work))(path, meter)
     finally:
-        work.match += meter.steps
+        meter.close()
 
 
-def _match_meter(pattern: str) -> Meter:
-    return Meter(pattern, "matching steps for one path", MATCH_STEPS)
+def _match_meter(pattern: str, work: Work | None = None) -> Meter:
+    return Meter(pattern, "matching steps for one path", MATCH_STEPS, work, "match")
 
 
 def _compile_test(pattern: str, work: Work | None = None) -> PathTest:
@@ -71,10 +71,6 @@ def _test_bytes(test: PathTest) -> int:
 
 
 _tests = ByteBoundedCache(_compile_test, _test_bytes, max_bytes=64 * 1024 * 1024, max_entries=4096)
-
-
-def _path_test(pattern: str) -> PathTest:
-    return _tests(pattern)
 
 
 def _lead(pattern: str) -> str:

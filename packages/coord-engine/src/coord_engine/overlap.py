@@ -12,17 +12,22 @@ shortest path (the witness, or the counterexample), through the cheapest exact r
 * two globs: a breadth-first search of the product of their automata (`_search`).
 
 Every search is bounded (`budget`): past `OVERLAP_STEPS` or `COVERS_STEPS` steps it raises
-`PatternTooComplex` naming the pair. Passing a `Work` counts the steps (and skips the caches).
+`PatternTooComplex` naming the pair; an answer over budget is cached like any other, so asking
+again costs nothing. Passing a `Work` charges it the steps actually taken (a cached answer costs
+none) and, when it has a limit, stops at the request's total.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from coord_engine._automaton import REPO_PATHS, Automaton, automaton_for
+from coord_engine._cache import ByteBoundedCache
 from coord_engine._search import common_word, escaping_word, shortest_word
 from coord_engine._shapes import Named, Subtree, shape_of, shape_witness
 from coord_engine.budget import COVERS_STEPS, OVERLAP_STEPS, Meter, Work
+from coord_engine.patterns import PatternTooComplex
 
 
 def overlap_witness(a: str, b: str, work: Work | None = None) -> str | None:
@@ -31,13 +36,12 @@ def overlap_witness(a: str, b: str, work: Work | None = None) -> str | None:
     Invalid patterns raise `PatternError`; a search past `budget.OVERLAP_STEPS` raises
     `PatternTooComplex`. `work`, when given, is charged the steps (`work.overlap`).
     """
-    if work is None:
-        return _witness(a, b)
-    meter = _overlap_meter(a, b)
-    try:
-        return _find_witness(a, b, meter, work)
-    finally:
-        work.overlap += meter.steps
+
+    def search(key: tuple[str, str]) -> str | _Refused | None:
+        meter = Meter(*_overlap_subject(a, b), OVERLAP_STEPS, work, "overlap")
+        return _refusing(lambda: _find_witness(a, b, meter, work), meter)
+
+    return _unless_refused(_witnesses.get((a, b), search))
 
 
 def overlaps(a: str, b: str, work: Work | None = None) -> bool:
@@ -53,20 +57,51 @@ def covers(outer: str, inner: str, work: Work | None = None) -> bool:
     return counterexample(outer, inner, work) is None
 
 
-def _overlap_meter(a: str, b: str) -> Meter:
-    return Meter(b if shape_of(b) is None else a, f"overlap search with {_named(a, b)}",
-                 OVERLAP_STEPS)  # fmt: skip
+def _overlap_subject(a: str, b: str) -> tuple[str, str]:
+    """The pattern an over-budget overlap is blamed on (a glob), and what grew."""
+    glob, other = (b, a) if shape_of(b) is None else (a, b)
+    shown = other if len(other) <= 60 else other[:60] + "..."
+    return glob, f"overlap search with {shown!r} (steps)"
 
 
-def _named(a: str, b: str) -> str:
-    """The other pattern of a pair, shortened, for a message about `b`'s (or `a`'s) cost."""
-    other = a if shape_of(b) is None else b
-    return repr(other if len(other) <= 60 else other[:60] + "...") + " (steps)"
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A cached over-budget outcome: asking again costs nothing and raises again."""
+
+    pattern: str
+    what: str
+    limit: int
 
 
-@lru_cache(maxsize=16384)
-def _witness(a: str, b: str) -> str | None:
-    return _find_witness(a, b, _overlap_meter(a, b), None)
+def _refusing(search: Callable[[], str | None], meter: Meter) -> str | _Refused | None:
+    """The search's answer, or its refusal as a value to cache; the meter is charged."""
+    try:
+        return search()
+    except PatternTooComplex as error:
+        if error.request_bound:
+            raise  # the request ran out, not this pair: a smaller request may get the answer
+        return _Refused(error.pattern, error.what, error.limit)
+    finally:
+        meter.close()
+
+
+def _unless_refused(found: str | _Refused | None) -> str | None:
+    if isinstance(found, _Refused):
+        raise PatternTooComplex(found.pattern, found.what, found.limit)
+    return found
+
+
+def _answer_bytes(found: str | _Refused | None) -> int:
+    return 200 + (len(found) if isinstance(found, str) else 200)
+
+
+def _no_default(key: tuple[str, str]) -> str | _Refused | None:
+    raise AssertionError("answers are always looked up with their search")
+
+
+_witnesses: ByteBoundedCache[tuple[str, str], str | _Refused | None] = ByteBoundedCache(
+    _no_default, _answer_bytes, max_bytes=16 * 1024 * 1024, max_entries=16384
+)
 
 
 def _find_witness(a: str, b: str, meter: Meter, work: Work | None) -> str | None:
@@ -106,23 +141,19 @@ def _subtree_witness(subtree: Subtree, other: Automaton, meter: Meter) -> str | 
 def counterexample(outer: str, inner: str, work: Work | None = None) -> str | None:
     """A shortest repo path matched by `inner` but not by `outer`, or None when `outer` covers
     `inner`. A search past `budget.COVERS_STEPS` raises `PatternTooComplex` (for `inner`)."""
-    if work is None:
-        return _counterexample(outer, inner)
-    meter = _covers_meter(outer, inner)
-    try:
-        return _find_counterexample(outer, inner, meter, work)
-    finally:
-        work.covers += meter.steps
+
+    def search(key: tuple[str, str]) -> str | _Refused | None:
+        shown = outer if len(outer) <= 60 else outer[:60] + "..."
+        what = f"inclusion search in {shown!r} (steps)"
+        meter = Meter(inner, what, COVERS_STEPS, work, "covers")
+        return _refusing(lambda: _find_counterexample(outer, inner, meter, work), meter)
+
+    return _unless_refused(_counterexamples.get((outer, inner), search))
 
 
-def _covers_meter(outer: str, inner: str) -> Meter:
-    shown = outer if len(outer) <= 60 else outer[:60] + "..."
-    return Meter(inner, f"inclusion search in {shown!r} (steps)", COVERS_STEPS)
-
-
-@lru_cache(maxsize=4096)
-def _counterexample(outer: str, inner: str) -> str | None:
-    return _find_counterexample(outer, inner, _covers_meter(outer, inner), None)
+_counterexamples: ByteBoundedCache[tuple[str, str], str | _Refused | None] = ByteBoundedCache(
+    _no_default, _answer_bytes, max_bytes=8 * 1024 * 1024, max_entries=4096
+)
 
 
 def _find_counterexample(outer: str, inner: str, meter: Meter, work: Work | None) -> str | None:

@@ -58,7 +58,7 @@ class PatternTooComplex(PatternError):  # noqa: N818 - a kind of PatternError, n
     inclusion or matching step that would explore more than its work budget.
     """
 
-    def __init__(self, pattern: str, what: str, limit: int) -> None:
+    def __init__(self, pattern: str, what: str, limit: int, request_bound: bool = False) -> None:
         shown = pattern if len(pattern) <= 100 else pattern[:100] + "..."
         message = (
             f"pattern {shown!r} is too complex: {what} is over the limit of {limit}; use fewer "
@@ -69,6 +69,9 @@ class PatternTooComplex(PatternError):  # noqa: N818 - a kind of PatternError, n
         """What grew too large (`wildcards in one segment`, `overlap search steps`, ...)."""
         self.limit = limit
         """The limit it went past."""
+        self.request_bound = request_bound
+        """True when the request's total ran out (`budget.Work.limit`), not this pattern's own
+        budget: the same check may pass in a smaller request."""
 
 
 def _reject(pattern: str, rule: str, problem: str, fix: str) -> PatternError:

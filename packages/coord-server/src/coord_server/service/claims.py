@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from coord_engine.budget import REQUEST_STEPS, Work
 from coord_engine.claims import ClaimRequest
 from coord_engine.decide import Decision, Grant, decide
 from coord_protocol.vocab import EventType
@@ -61,7 +62,9 @@ class ClaimBook:
                     for claim in candidates
                     if claim.session_id not in excluded_sessions and claim.id not in excluded_ids
                 ]
-            return decide(request, candidates, self.policy.policy, now)
+            # One request's pattern checks stop together at REQUEST_STEPS (400 past it).
+            work = Work(limit=REQUEST_STEPS)
+            return decide(request, candidates, self.policy.policy, now, work)
 
     async def grant(
         self, unit: Unit, request: ClaimRequest, decision: Decision, context: GrantContext
