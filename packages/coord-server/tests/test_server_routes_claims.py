@@ -136,6 +136,31 @@ async def test_invalid_patterns_are_400_naming_the_rule(
 
 
 @pytest.mark.parametrize(
+    ("route", "pattern", "what"),
+    [("/claims", "x/*a" + "?" * 14, "15 wildcards in one segment"),
+     ("/conflicts/batch", "/".join(["*?*?"] * 5), "20 wildcards"),
+     ("/claims", "x/" + "a" * 300 + "*", "a glob of 303 characters")],
+)  # fmt: skip
+async def test_too_complex_patterns_are_400_naming_what_and_the_limit(
+    client: httpx.AsyncClient, route: str, pattern: str, what: str
+) -> None:
+    body = (
+        claim_body("alex", pattern)
+        if route == "/claims"
+        else {"engineer": "alex", "patterns": [pattern]}
+    )
+    answer = await client.post(route, json=body)
+    assert answer.status_code == 400
+    error = answer.json()
+    assert (error["code"], error["pattern"], error["what"]) == (
+        "pattern_too_complex",
+        pattern,
+        what,
+    )
+    assert error["limit"] > 0 and f"limit of {error['limit']}" in error["detail"]
+
+
+@pytest.mark.parametrize(
     ("body", "location"),
     [
         ({"engineer": "a", "claims": [{"pattern": "x"}], "ttl_hours": 0}, ["body", "ttl_hours"]),
