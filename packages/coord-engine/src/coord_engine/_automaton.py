@@ -1,7 +1,7 @@
 """Patterns as finite automata over characters, restricted to valid repo paths.
 
 Each pattern becomes an epsilon-free nondeterministic automaton whose edges carry symbolic
-character sets, built piece by piece from the same parse as the matcher's regular expression.
+character sets, built piece by piece from the parse of `_glob`, as pathspec writes its regex.
 It is then intersected with the automaton of valid repo paths, so every word it accepts is a
 path a repository can hold; overlap and inclusion are searches over products of these.
 """
@@ -205,7 +205,8 @@ class _Builder:
 
 
 def from_glob(glob: Glob) -> Automaton:
-    """Translate a parsed pattern, mirroring the pieces of `matching.regex_source` (untrimmed:
+    """Translate a parsed pattern, mirroring the pieces of pathspec's regex (leading `**` is
+    `(.+/)?`, inner `(/.+)?`, trailing `/.*`, directory coverage `(/.*)?`; untrimmed:
     states left behind by epsilon links stay, unreachable)."""
     builder = _Builder()
     current, last = 0, len(glob.segments) - 1
