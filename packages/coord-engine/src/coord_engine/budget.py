@@ -21,7 +21,7 @@ OVERLAP_STEPS = 4_000
 """Most product pairs and edge pairs one overlap search may explore (everyday pairs of globs
 take 10 to 500)."""
 
-COVERS_STEPS = 8_000
+COVERS_STEPS = 5_000
 """Most search states, edge pairs and alphabet splits one inclusion check may explore
 (everyday pairs take 100 to 2,000; two `**` on each side up to about 4,000)."""
 
@@ -30,7 +30,7 @@ MATCH_STEPS = 50_000
 one step per character once its pattern's table is warm)."""
 
 
-REQUEST_STEPS = 60_000
+REQUEST_STEPS = 20_000
 """Most weighted steps all the checks of one request may take together (see `Work.limit`): a
 batch of thousands of costly patterns stops here rather than adding up to seconds."""
 
