@@ -17,10 +17,11 @@ from datetime import datetime
 from coord_engine.budget import REQUEST_STEPS
 from coord_protocol.errors import CoordError, ErrorCode
 
-STEPS_PER_SEC = 50_000
-"""Refill rate of one engineer's bucket: a few percent of a core's time at most."""
+STEPS_PER_SEC = 20_000
+"""Refill rate of one engineer's bucket: a few percent of the event loop's time at most (a
+step costs 1 to 3 µs inside the server)."""
 
-BURST_STEPS = 100_000
+BURST_STEPS = 60_000
 """A full bucket: a few costly requests in a row before the rate applies."""
 
 _MAX_ENGINEERS = 10_000
