@@ -54,7 +54,8 @@ def server(
 
 def _checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make = git_repo_maker(tmp_path_factory)
-    return make([LONG_PATH, A_RUN, "x/ab", "src/a.ts", "src/b.py", "docs/readme.md"])
+    root: Path = make([LONG_PATH, A_RUN, "x/ab", "src/a.ts", "src/b.py", "docs/readme.md"])
+    return root
 
 
 def _claim(pattern: str, engineer: str = "hostile/bot/main", **fields: Any) -> dict[str, Any]:
