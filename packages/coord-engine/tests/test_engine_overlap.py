@@ -37,10 +37,11 @@ import pytest
 from hypothesis import assume, given, reject, settings
 from hypothesis import strategies as st
 
-from coord_engine._automaton import path_automaton
+from coord_engine._automaton import REPO_PATHS, Automaton, from_glob, intersection, path_automaton
 from coord_engine._compiled import glob_of
 from coord_engine._search import common_word, escaping_word
 from coord_engine._shapes import Named, Shape, Subtree, shape_of
+from coord_engine.budget import Meter
 from coord_engine.matching import is_repo_path, matches
 from coord_engine.overlap import counterexample, covers, overlap_witness, overlaps
 from coord_engine.patterns import PatternError, literal_prefix, normalize_pattern
@@ -281,12 +282,24 @@ def test_a_pattern_overlaps_itself_exactly_when_it_matches_a_path(pattern: str) 
 # used to take, so the shortcuts must agree with it on existence and witness length.
 
 
+def _unbounded() -> Meter:
+    return Meter("", "reference search", 10**12)
+
+
+def reference_automaton(pattern: str) -> Automaton:
+    """The automaton of the general translation, without the shortcut for wildcard-free shapes."""
+    return intersection(from_glob(glob_of(pattern)), REPO_PATHS)
+
+
 def reference_witness(a: str, b: str) -> str | None:
-    return common_word(path_automaton(a), path_automaton(b))
+    return common_word(reference_automaton(a), reference_automaton(b), _unbounded())
 
 
 def reference_counterexample(outer: str, inner: str) -> str | None:
-    return escaping_word(outer, path_automaton(inner), frozenset({0}))
+    big = reference_automaton(outer)
+    return escaping_word(
+        "reference:" + outer, big, reference_automaton(inner), frozenset({0}), _unbounded()
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from server_support import AUTH, claim_body
+from server_support import AUTH, FakeClock, claim_body
+
+from coord_server.context import AppContext
 
 pytestmark = pytest.mark.anyio
 
@@ -133,6 +135,50 @@ async def test_invalid_patterns_are_400_naming_the_rule(
     assert answer.json()["code"] == "invalid_pattern"
     assert answer.json()["rule"] == rule
     assert pattern.strip()[:20] in answer.json()["detail"] or rule == "empty"
+
+
+@pytest.mark.parametrize(
+    ("route", "pattern", "what"),
+    [("/claims", "x/*a" + "?" * 14, "15 wildcards in one segment"),
+     ("/conflicts/batch", "/".join(["*?*?"] * 5), "20 wildcards"),
+     ("/claims", "x/" + "a" * 300 + "*", "a glob of 303 characters")],
+)  # fmt: skip
+async def test_too_complex_patterns_are_400_naming_what_and_the_limit(
+    client: httpx.AsyncClient, route: str, pattern: str, what: str
+) -> None:
+    body = (
+        claim_body("alex", pattern)
+        if route == "/claims"
+        else {"engineer": "alex", "patterns": [pattern]}
+    )
+    answer = await client.post(route, json=body)
+    assert answer.status_code == 400
+    error = answer.json()
+    assert (error["code"], error["pattern"], error["what"]) == (
+        "pattern_too_complex",
+        pattern,
+        what,
+    )
+    assert error["limit"] > 0 and f"limit of {error['limit']}" in error["detail"]
+
+
+async def test_an_engineer_sending_new_costly_globs_is_slowed_down_with_429(
+    clocked: tuple[httpx.AsyncClient, AppContext, FakeClock],
+) -> None:
+    client, _, _ = clocked  # the clock stands still, so the bucket never refills here
+    held = await client.post("/claims", json=claim_body("sam", "w/*" + "a" * 180))
+    assert held.status_code == 200
+    statuses = []
+    for index in range(80):  # each new glob runs its overlap with sam's into the budget
+        answer = await client.post("/claims", json=claim_body("kim", f"w/*{'a' * 180}{index:04d}"))
+        statuses.append(answer.status_code)
+        if answer.status_code == 429:
+            break
+    assert statuses[0] == 400 and statuses[-1] == 429, statuses
+    assert int(answer.headers["Retry-After"]) >= 1
+    assert answer.json()["code"] == "rate_limited"
+    other = await client.post("/claims", json=claim_body("alex", "elsewhere/a.ts"))
+    assert other.status_code == 200  # the bucket is kim's alone
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ and hotspots. No clock, no I/O, no async: `now` and the data come in as argument
 extraction lives in `coord_engine.symbols` (extra `symbols`), imported on demand.
 """
 
+from coord_engine.budget import Work
 from coord_engine.claims import ActiveClaim, ClaimItem, ClaimRequest, Policy, QueuePolicy
 from coord_engine.decide import AutoNarrow, ConflictEntry, Decision, Grant, decide, prepare_items
 from coord_engine.hotspots import (
@@ -25,7 +26,7 @@ from coord_engine.owners_edit import (
     promote_shared_file,
     promote_split,
 )
-from coord_engine.patterns import PatternError, literal_prefix, normalize_pattern
+from coord_engine.patterns import PatternError, PatternTooComplex, literal_prefix, normalize_pattern
 from coord_engine.queue import QueueEntry, effective_rank, order_waiters, select_grants
 from coord_engine.symbol_paths import SymbolPathError, parse_symbol_path, symbol_paths_overlap
 
@@ -44,11 +45,13 @@ __all__ = [
     "OwnersEditError",
     "OwnersError",
     "PatternError",
+    "PatternTooComplex",
     "Policy",
     "QueueEntry",
     "QueuePolicy",
     "RepoIndexes",
     "SymbolPathError",
+    "Work",
     "auto_promote_due",
     "collapse_subtree",
     "covers",

@@ -1,7 +1,7 @@
 """Patterns as finite automata over characters, restricted to valid repo paths.
 
 Each pattern becomes an epsilon-free nondeterministic automaton whose edges carry symbolic
-character sets, built piece by piece from the same parse as the matcher's regular expression.
+character sets, built piece by piece from the parse of `_glob`, as pathspec writes its regex.
 It is then intersected with the automaton of valid repo paths, so every word it accepts is a
 path a repository can hold; overlap and inclusion are searches over products of these.
 """
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from coord_engine._cache import ByteBoundedCache
 from coord_engine._charset import ANY, CONTROL, DOT, NOT_SLASH, SLASH, CharSet, intersect
 from coord_engine._compiled import glob_of
 from coord_engine._glob import STAR, AnyChar, AnyRun, CharClass, Glob, Literal, Segment
+from coord_engine._shapes import Named, Shape, Subtree, shape_of
+from coord_engine.budget import COMPILE_STATES, Meter, Work
 
 Edge = tuple[CharSet, int]
 
@@ -34,14 +36,25 @@ class Automaton:
         """True when some run over `text` ends in an accepting state."""
         return any(self.accepting[q] for q in self.run(text))
 
-    def run(self, text: str, states: frozenset[int] = frozenset({0})) -> frozenset[int]:
-        """The states some run from `states` over `text` ends in (empty once every run died)."""
+    def run(
+        self, text: str, states: frozenset[int] = frozenset({0}), meter: Meter | None = None
+    ) -> frozenset[int]:
+        """The states some run from `states` over `text` ends in (empty once every run died).
+
+        `meter` is charged one step per edge tried."""
         current, edges = set(states), self.edges
         for char in text:
             if not current:
                 break
+            if meter is not None:
+                meter.spend(sum(len(edges[q]) for q in current))
             current = {target for q in current for label, target in edges[q] if char in label}
         return frozenset(current)
+
+    def approximate_bytes(self) -> int:
+        """A rough estimate of the memory this automaton holds, for byte-bounded caches."""
+        edge_count = sum(len(out) for out in self.edges)
+        return 200 + 120 * len(self.edges) + 100 * edge_count
 
 
 def _repo_path_automaton() -> Automaton:
@@ -67,10 +80,95 @@ EMPTY_LANGUAGE = Automaton(edges=((),), accepting=(False,))
 """The automaton of a pattern no repo path can match (such as `a/[.]`)."""
 
 
-@lru_cache(maxsize=4096)
+def compile_pattern(pattern: str, work: Work | None = None) -> Automaton:
+    """The repo paths `pattern` matches, as an automaton, compiled afresh.
+
+    A wildcard-free pattern is built directly from its shape; a glob is translated and
+    intersected with `REPO_PATHS`, at most `budget.COMPILE_STATES` states (charged to
+    `work.compile`). Raises `PatternError` for an invalid pattern, `PatternTooComplex` past the
+    budget.
+    """
+    shape = shape_of(pattern)
+    if shape is not None:
+        return _shape_automaton(shape)
+    meter = Meter(pattern, "automaton states", COMPILE_STATES, work, "compile")
+    try:
+        return intersection(from_glob(glob_of(pattern)), REPO_PATHS, meter)
+    finally:
+        meter.close()
+
+
+_COMPILED_BYTES = 64 * 1024 * 1024
+_compiled = ByteBoundedCache(
+    compile_pattern, Automaton.approximate_bytes, max_bytes=_COMPILED_BYTES, max_entries=4096
+)
+
+
 def path_automaton(pattern: str) -> Automaton:
-    """The repo paths `pattern` matches, as an automaton (compiled once per pattern)."""
-    return intersection(from_glob(glob_of(pattern)), REPO_PATHS)
+    """`compile_pattern`, compiled once per pattern (a cache bounded in entries and bytes)."""
+    return _compiled(pattern)
+
+
+path_automaton.cache_info = _compiled.cache_info  # type: ignore[attr-defined]
+path_automaton.cache_clear = _compiled.cache_clear  # type: ignore[attr-defined]
+
+
+def automaton_for(pattern: str, work: Work | None) -> Automaton:
+    """`path_automaton`, with a compilation (a cache miss) charged to `work`."""
+    if work is None:
+        return _compiled(pattern)
+    return _compiled.get(pattern, lambda key: compile_pattern(key, work))
+
+
+def _shape_automaton(shape: Shape) -> Automaton:
+    """The automaton of a wildcard-free pattern, built without a product (linear in length).
+
+    Its literal text is a repo path or segment already (`shape_of` checks), so only what may
+    follow it needs the repo path automaton.
+    """
+    if isinstance(shape, Subtree):
+        return _subtree_automaton(shape)
+    return _named_automaton(shape)
+
+
+def _chain(text: str, first: int) -> list[list[Edge]]:
+    """States `first`, `first + 1`, ... spelling `text`, the last one with no edge yet."""
+    return [[(CharSet.of_char(char), first + i + 1)] for i, char in enumerate(text)] + [[]]
+
+
+def _repo_paths_at(offset: int) -> list[list[Edge]]:
+    """A copy of `REPO_PATHS` numbered from `offset`."""
+    return [[(label, target + offset) for label, target in out] for out in REPO_PATHS.edges]
+
+
+def _subtree_automaton(subtree: Subtree) -> Automaton:
+    root = subtree.path
+    if not root:
+        return REPO_PATHS
+    edges = _chain(root, 0)
+    below = len(edges)
+    edges[-1].append((SLASH, below))
+    edges.extend(_repo_paths_at(below))
+    accepting = [False] * len(edges)
+    accepting[below - 1] = subtree.includes_root
+    accepting[-1] = True
+    return Automaton(tuple(map(tuple, edges)), tuple(accepting))
+
+
+def _named_automaton(named: Named) -> Automaton:
+    """Segments read as `REPO_PATHS` reads them, until one of them is `name` at its start."""
+    edges = [list(out) for out in REPO_PATHS.edges]
+    segment_start, in_name = 0, 3
+    edges[in_name].append((SLASH, segment_start))
+    chain = _chain(named.name, len(edges) - 1)[1:]
+    edges[segment_start].append((CharSet.of_char(named.name[0]), len(edges)))
+    edges.extend(chain)
+    below = len(edges)
+    edges[-1].append((SLASH, below))
+    edges.extend(_repo_paths_at(below))
+    accepting = [False] * len(edges)
+    accepting[below - 1] = accepting[-1] = True
+    return Automaton(tuple(map(tuple, edges)), tuple(accepting))
 
 
 @dataclass(slots=True)
@@ -107,7 +205,8 @@ class _Builder:
 
 
 def from_glob(glob: Glob) -> Automaton:
-    """Translate a parsed pattern, mirroring the pieces of `matching.regex_source` (untrimmed:
+    """Translate a parsed pattern, mirroring the pieces of pathspec's regex (leading `**` is
+    `(.+/)?`, inner `(/.+)?`, trailing `/.*`, directory coverage `(/.*)?`; untrimmed:
     states left behind by epsilon links stay, unreachable)."""
     builder = _Builder()
     current, last = 0, len(glob.segments) - 1
@@ -198,12 +297,16 @@ def _closure(links: list[list[int]], state: int) -> set[int]:
     return seen
 
 
-def intersection(left: Automaton, right: Automaton) -> Automaton:
-    """The product automaton accepting the words both accept (reachable pairs only)."""
+def intersection(left: Automaton, right: Automaton, meter: Meter | None = None) -> Automaton:
+    """The product automaton accepting the words both accept (reachable pairs only).
+
+    `meter` is charged one step per state built."""
     index = {(0, 0): 0}
     order = [(0, 0)]
     edges: list[list[Edge]] = []
     for left_state, right_state in order:
+        if meter is not None:
+            meter.spend(1)
         out: list[Edge] = []
         for left_label, left_target in left.edges[left_state]:
             for right_label, right_target in right.edges[right_state]:

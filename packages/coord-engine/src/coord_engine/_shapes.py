@@ -1,6 +1,6 @@
 """Wildcard-free patterns, whose overlap is decided by comparing segments instead of automata.
 
-Most claims have one of three shapes, and on repo paths (see `matching.is_repo_path`) each
+Most claims have one of three shapes, and on repo paths (see `_paths.is_repo_path`) each
 matches a set that is easy to state exactly (docs/patterns.md gives the rules):
 
 * `Subtree(root, includes_root=True)`: an anchored pattern without wildcards (`src/a.ts`,
@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from coord_engine._compiled import glob_of
 from coord_engine._glob import Glob
-from coord_engine.matching import is_repo_path
+from coord_engine._paths import is_repo_path
 
 _SHORTEST_SEGMENT = "a"
 """A one-character segment: the shortest way to go one level below a directory."""

@@ -3,7 +3,8 @@
 The function is pure: the active claims, the policy and the clock come in as arguments and a
 `Decision` comes out. A conflict is a returned value; only invalid input raises (`PatternError`,
 `SymbolPathError`, `ValueError` for a lifetime out of range), which the server answers with 400/422
-before anything is stored.
+before anything is stored. `PatternTooComplex` (a `PatternError`) also comes from an overlap
+search with a holder's pattern that would pass its work budget.
 
 Callers pass the candidates from a `ClaimIndex` rather than every active claim: the cost then grows
 with the claims that could overlap the request, not with the size of the repository's claim table.
@@ -17,9 +18,10 @@ from datetime import datetime, timedelta
 from enum import Enum
 from functools import lru_cache
 
+from coord_engine.budget import Work
 from coord_engine.claims import MAX_TTL_HOURS, ActiveClaim, ClaimItem, ClaimRequest, Policy
 from coord_engine.overlap import covers, overlap_witness, overlaps
-from coord_engine.patterns import literal_prefix, normalize_pattern
+from coord_engine.patterns import PatternTooComplex, literal_prefix, normalize_pattern
 from coord_engine.symbol_paths import SymbolPathError, normalize_symbols, overlapping_symbols
 from coord_protocol.vocab import ClaimType, ScopeType, Severity
 
@@ -131,22 +133,25 @@ def decide(
     candidates: Iterable[ActiveClaim],
     policy: Policy,
     now: datetime,
+    work: Work | None = None,
 ) -> Decision:
     """Grant `request` against `candidates` (a superset of the claims it could overlap).
 
     Candidates outside the request's repo bucket, held by the same engineer or session, or
     expired at `now` are ignored. The batch is all-or-nothing (SPEC §4.2). Raises
-    `PatternError`, `SymbolPathError` or `ValueError` (lifetime out of range) on invalid input.
+    `PatternError`, `SymbolPathError` or `ValueError` (lifetime out of range) on invalid input,
+    and `PatternTooComplex` when an overlap, or the request's checks together (`work.limit`),
+    would pass their work budget.
     """
     _check_ttl(request.ttl_hours)
     items = prepare_items(request.items)
     adversaries = _adversaries(request, candidates, now)
-    assessments = [_assess(item, adversaries, policy) for item in items]
+    assessments = [_assess(item, adversaries, policy, work) for item in items]
     warnings = tuple(a.warning for a in assessments if a.warning)
     conflicts = tuple(c for a in assessments for c in a.conflicts)
     if conflicts:
         return Decision(grants=(), conflicts=conflicts, warnings=warnings)
-    grants = tuple(_grant(a, request, policy, now) for a in assessments)
+    grants = tuple(_grant(a, request, policy, now, work) for a in assessments)
     return Decision(grants=grants, warnings=warnings)
 
 
@@ -166,26 +171,46 @@ def prepare_items(items: Iterable[ClaimItem]) -> tuple[ClaimItem, ...]:
     return tuple(merged.values())
 
 
-def shared_entry_for(pattern: str, policy: Policy) -> str | None:
+def shared_entry_for(pattern: str, policy: Policy, work: Work | None = None) -> str | None:
     """The `shared_files` entry that contains canonical `pattern`, if any (SPEC §4.4)."""
     if not policy.shared_patterns:
         return None
     prefix = literal_prefix(pattern)
     for entry in policy.shared_patterns:
-        if _may_overlap(prefix, literal_prefix(entry)) and covers(entry, pattern):
+        if _may_overlap(prefix, literal_prefix(entry)) and _surely_covers(entry, pattern, work):
             return entry
     return None
 
 
-def severity_for(pattern: str, policy: Policy) -> Severity:
+def _surely_covers(entry: str, pattern: str, work: Work | None) -> bool:
+    """`covers`, with an undecided (over budget) inclusion read as not shared: stricter."""
+    try:
+        return covers(entry, pattern, work)
+    except PatternTooComplex as error:
+        if error.request_bound:
+            raise  # the request is over its total: refuse it rather than guess
+        return False
+
+
+def severity_for(pattern: str, policy: Policy, work: Work | None = None) -> Severity:
     """`hard` when any hard ownership area overlaps canonical `pattern`."""
     if not policy.hard_patterns:
         return Severity.SOFT
     prefix = literal_prefix(pattern)
     for area in policy.hard_patterns:
-        if _may_overlap(prefix, literal_prefix(area)) and overlaps(area, pattern):
+        if _may_overlap(prefix, literal_prefix(area)) and _maybe_overlaps(area, pattern, work):
             return Severity.HARD
     return Severity.SOFT
+
+
+def _maybe_overlaps(area: str, pattern: str, work: Work | None) -> bool:
+    """`overlaps`, with an undecided (over budget) overlap read as hard: stricter."""
+    try:
+        return overlaps(area, pattern, work)
+    except PatternTooComplex as error:
+        if error.request_bound:
+            raise
+        return True
 
 
 # Items repeat across requests (retries, queue re-checks, hooks asking about the same files), and
@@ -257,8 +282,9 @@ def _assess(
     item: ClaimItem,
     adversaries: Sequence[tuple[ActiveClaim, tuple[str, ...] | None]],
     policy: Policy,
+    work: Work | None,
 ) -> _Assessment:
-    entry = shared_entry_for(item.pattern, policy)
+    entry = shared_entry_for(item.pattern, policy, work)
     shared = item.type is ClaimType.SHARED_FILE or entry is not None
     found = _Assessment(item=item, shared=shared)
     if entry is not None and item.type is not ClaimType.SHARED_FILE:
@@ -270,7 +296,7 @@ def _assess(
     for holder, holder_prefix in adversaries:
         if not _may_overlap(prefix, holder_prefix):
             continue
-        witness = overlap_witness(item.pattern, holder.pattern)
+        witness = overlap_witness(item.pattern, holder.pattern, work)
         if witness is not None:
             _record(found, holder, witness)
     return found
@@ -301,14 +327,16 @@ def _relate(item: ClaimItem, holder: ActiveClaim) -> tuple[_Relation, tuple[str,
     return _Relation.CONFLICT, None
 
 
-def _grant(found: _Assessment, request: ClaimRequest, policy: Policy, now: datetime) -> Grant:
+def _grant(
+    found: _Assessment, request: ClaimRequest, policy: Policy, now: datetime, work: Work | None
+) -> Grant:
     hours = policy.shared_ttl_hours if found.shared else request.ttl_hours
     hours = policy.default_ttl_hours if hours is None else hours
     _check_ttl(hours)
     return Grant(
         item=found.item,
         shared=found.shared,
-        severity=severity_for(found.item.pattern, policy),
+        severity=severity_for(found.item.pattern, policy, work),
         expires_at=now + timedelta(hours=hours),
         coexisting=tuple(found.coexisting),
         narrowed=tuple(found.narrowed),

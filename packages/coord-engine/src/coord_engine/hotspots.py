@@ -18,6 +18,7 @@ from typing import Final
 
 from coord_engine.overlap import covers
 from coord_engine.owners import SharedFileEntry
+from coord_engine.patterns import PatternTooComplex
 from coord_protocol.timestamps import as_utc
 from coord_protocol.vocab import EventType, SuggestedAction
 
@@ -213,7 +214,7 @@ def _times_by_pattern(
 def _times_inside(entry: SharedFileEntry, times: dict[str, list[datetime]]) -> list[datetime]:
     """The sorted attempt times on patterns the entry covers (its file, or files in its tree)."""
     return sorted(
-        at for pattern, ats in times.items() if covers(entry.pattern, pattern) for at in ats
+        at for pattern, ats in times.items() if _inside(entry.pattern, pattern) for at in ats
     )
 
 
@@ -269,3 +270,11 @@ def _resolution_day(
 def _within(attempts: Iterable[BlockedAttempt], now: datetime, days: int) -> list[BlockedAttempt]:
     since = as_utc(now) - timedelta(days=days)
     return [attempt for attempt in attempts if as_utc(attempt.at) > since]
+
+
+def _inside(entry: str, pattern: str) -> bool:
+    """`covers`; an attempt whose inclusion is over the work budget is not counted (advisory)."""
+    try:
+        return covers(entry, pattern)
+    except PatternTooComplex:
+        return False

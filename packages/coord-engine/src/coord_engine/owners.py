@@ -17,7 +17,7 @@ from typing import Final
 import yaml
 
 from coord_engine.overlap import overlaps
-from coord_engine.patterns import PatternError, normalize_pattern
+from coord_engine.patterns import PatternError, PatternTooComplex, normalize_pattern
 from coord_protocol.timestamps import as_utc
 from coord_protocol.vocab import Severity
 
@@ -137,7 +137,7 @@ class OwnersConfig:
 
     def severity_for(self, pattern: str) -> Severity:
         """`hard` when some hard area's path overlaps the canonical `pattern`, else `soft`."""
-        hard = any(overlaps(path, pattern) for path in self.hard_patterns())
+        hard = any(_maybe_overlaps(path, pattern) for path in self.hard_patterns())
         return Severity.HARD if hard else Severity.SOFT
 
     def shared_entry(self, pattern: str) -> SharedFileEntry | None:
@@ -508,3 +508,11 @@ def _dotted(where: str, name: str) -> str:
 
 def _listing(names: tuple[str, ...]) -> str:
     return ", ".join(names)
+
+
+def _maybe_overlaps(area: str, pattern: str) -> bool:
+    """`overlaps`; an overlap over the work budget counts as hard (the stricter reading)."""
+    try:
+        return overlaps(area, pattern)
+    except PatternTooComplex:
+        return True

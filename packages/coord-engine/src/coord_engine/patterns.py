@@ -10,13 +10,29 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from coord_engine._glob import GLOBSTAR, GlobSyntaxError, parse_canonical, parse_segment
+from coord_engine._glob import (
+    GLOBSTAR,
+    GlobSyntaxError,
+    Literal,
+    Segment,
+    parse_canonical,
+    parse_segment,
+)
 
 MAX_PATTERN_CHARS = 1024
 """Longest pattern accepted, as sent and once canonical."""
 
 MAX_PATTERN_SEGMENTS = 64
 """Most `/`-separated segments a canonical pattern may have."""
+
+MAX_SEGMENT_WILDCARDS = 8
+"""Most wildcards (`*`, `?`, a `[...]` class) in one segment; a run of `*` counts once."""
+
+MAX_PATTERN_WILDCARDS = 16
+"""Most wildcards in a whole canonical pattern, each `**` segment counting as one."""
+
+MAX_GLOB_CHARS = 256
+"""Longest canonical pattern that holds a wildcard (a wildcard-free one may be 1024 long)."""
 
 _WILDCARDS = frozenset("*?[")
 
@@ -32,6 +48,30 @@ class PatternError(ValueError):
         """Short name of the broken rule (`empty`, `negation`, `dotdot`, ...)."""
         self.message = message
         """What was wrong with the pattern and how to write it instead."""
+
+
+class PatternTooComplex(PatternError):  # noqa: N818 - a kind of PatternError, named by what it says
+    """A pattern whose checks would cost more than coord spends on one; HTTP 400
+    `pattern_too_complex`.
+
+    Raised on intake for a pattern over one of the wildcard limits, and by any overlap,
+    inclusion or matching step that would explore more than its work budget.
+    """
+
+    def __init__(self, pattern: str, what: str, limit: int, request_bound: bool = False) -> None:
+        shown = pattern if len(pattern) <= 100 else pattern[:100] + "..."
+        message = (
+            f"pattern {shown!r} is too complex: {what} is over the limit of {limit}; use fewer "
+            "wildcards (claim the directory, or list the files) and keep globs short"
+        )
+        super().__init__(pattern, "too_complex", message)
+        self.what = what
+        """What grew too large (`wildcards in one segment`, `overlap search steps`, ...)."""
+        self.limit = limit
+        """The limit it went past."""
+        self.request_bound = request_bound
+        """True when the request's total ran out (`budget.Work.limit`), not this pattern's own
+        budget: the same check may pass in a smaller request."""
 
 
 def _reject(pattern: str, rule: str, problem: str, fix: str) -> PatternError:
@@ -63,6 +103,9 @@ def _already_canonical(raw: str) -> bool:
         return False
     if "\\" in raw or "[" in raw or "**/**" in raw or not raw.isprintable():
         return False
+    wildcards = raw.count("*") + raw.count("?")
+    if wildcards > MAX_SEGMENT_WILDCARDS or (wildcards and len(raw) > MAX_GLOB_CHARS):
+        return False  # possibly over a wildcard limit: the full check counts them exactly
     parts = raw.split("/")
     return (
         len(parts) <= MAX_PATTERN_SEGMENTS
@@ -147,13 +190,13 @@ def _check_canonical(raw: str, canonical: str, segments: list[str]) -> None:
             f"it has {len(segments)} segments, the limit is {MAX_PATTERN_SEGMENTS}",
             "claim a parent directory instead",
         )
-    for segment in segments:
-        _check_segment(raw, segment)
+    parsed = [_check_segment(raw, segment) for segment in segments]
+    _check_wildcards(raw, canonical, parsed)
 
 
-def _check_segment(raw: str, segment: str) -> None:
+def _check_segment(raw: str, segment: str) -> Segment:
     try:
-        parse_segment(segment)
+        return parse_segment(segment)
     except GlobSyntaxError as error:
         fix = (
             "close it with ']' (a ']' right after '[' or '[!' is a member, not the end)"
@@ -161,6 +204,25 @@ def _check_segment(raw: str, segment: str) -> None:
             else "write the range low-high"
         )
         raise _reject(raw, error.rule, f"in segment {segment!r}, {error.detail}", fix) from None
+
+
+def _check_wildcards(raw: str, canonical: str, segments: list[Segment]) -> None:
+    """The intake limits that keep every later check of the pattern within its work budget."""
+    counts = [wildcard_count(segment) for segment in segments]
+    busiest = max(counts)
+    if busiest > MAX_SEGMENT_WILDCARDS:
+        raise PatternTooComplex(raw, f"{busiest} wildcards in one segment", MAX_SEGMENT_WILDCARDS)
+    if sum(counts) > MAX_PATTERN_WILDCARDS:
+        raise PatternTooComplex(raw, f"{sum(counts)} wildcards", MAX_PATTERN_WILDCARDS)
+    if busiest and len(canonical) > MAX_GLOB_CHARS:
+        raise PatternTooComplex(raw, f"a glob of {len(canonical)} characters", MAX_GLOB_CHARS)
+
+
+def wildcard_count(segment: Segment) -> int:
+    """Wildcards in a parsed segment: `**` and each `*` run, `?` and class count one."""
+    if segment.is_globstar:
+        return 1
+    return sum(not isinstance(token, Literal) for token in segment.tokens)
 
 
 @lru_cache(maxsize=4096)

@@ -26,6 +26,7 @@ from datetime import datetime
 from coord_engine.claims import ActiveClaim, ClaimRequest, Policy, QueuePolicy
 from coord_engine.decide import Decision, decide
 from coord_engine.index import RepoIndexes
+from coord_engine.patterns import PatternTooComplex
 from coord_protocol.vocab import Urgency
 
 CandidateLookup = Callable[[ClaimRequest], Iterable[ActiveClaim]]
@@ -111,13 +112,24 @@ def select_grants(
             still_waiting.add(waiter)
             continue
         candidates = [*active_claims_lookup(entry.request), *planned]
-        decision = decide(entry.request, candidates, policy, now)
-        if decision.granted:
+        decision = _decide_or_none(entry, candidates, policy, now)
+        if decision is not None and decision.granted:
             selected.append((entry, decision))
             planned.extend(pending_claims(entry, decision))
         else:
             still_waiting.add(waiter)
     return selected
+
+
+def _decide_or_none(
+    entry: QueueEntry, candidates: list[ActiveClaim], policy: Policy, now: datetime
+) -> Decision | None:
+    """`decide`, or None when an overlap is over its work budget: the waiter stays queued
+    (it is never granted on an overlap nobody could decide) until it times out."""
+    try:
+        return decide(entry.request, candidates, policy, now)
+    except PatternTooComplex:
+        return None
 
 
 def pending_claim_id(queue_id: str, item_index: int) -> str:
@@ -192,6 +204,9 @@ def _wanted_claims(entry: QueueEntry, policy: Policy, now: datetime) -> tuple[Ac
 
 
 def _contend(later: _Waiter, earlier: _Waiter, policy: Policy, now: datetime) -> bool:
-    """True when either waiter, once granted, would block the other."""
-    blocks_later = not decide(later.entry.request, earlier.claims, policy, now).granted
-    return blocks_later or not decide(earlier.entry.request, later.claims, policy, now).granted
+    """True when either waiter, once granted, would block the other (or that is undecided)."""
+    try:
+        blocks_later = not decide(later.entry.request, earlier.claims, policy, now).granted
+        return blocks_later or not decide(earlier.entry.request, later.claims, policy, now).granted
+    except PatternTooComplex:
+        return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -94,6 +95,9 @@ def main() -> None:
         sys.stderr.write(f"coord-api: {exc}\n")
         raise SystemExit(2) from None
     app = create_app(settings)
+    # What import and start-up built lives as long as the process: keeping it out of the cyclic
+    # collector makes each full collection (triggered by the engine's searches) a third cheaper.
+    gc.freeze()
     config = uvicorn.Config(
         app,
         host=settings.host,

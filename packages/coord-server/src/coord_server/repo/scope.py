@@ -14,6 +14,7 @@ from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.repo.checkouts import Checkouts
 from coord_server.repo.limits import check_scope
 from coord_server.repo.tracked import TrackedFiles
+from coord_server.service.convert import engine_errors
 
 OVERLAP_LIST_LIMIT = 50
 
@@ -29,7 +30,8 @@ class ScopeReport:
         """Tracked files matched by both patterns (empty without a checkout)."""
         if self.tracked is None:
             return []
-        return self.tracked.matching_both(a, b, OVERLAP_LIST_LIMIT)
+        with engine_errors():  # matching is work-bounded too
+            return self.tracked.matching_both(a, b, OVERLAP_LIST_LIMIT)
 
 
 class ScopeChecker:
@@ -66,7 +68,8 @@ class ScopeChecker:
             return ScopeReport(warnings=symbol_warnings)
         patterns = [item.pattern for item in request.items]
         scoped = checkout.files.scoped
-        violations = check_scope(tracked, patterns, self.max_files, self.max_ratio, scoped)
+        with engine_errors():
+            violations = check_scope(tracked, patterns, self.max_files, self.max_ratio, scoped)
         if violations:
             raise CoordError(
                 ErrorCode.SCOPE_TOO_BROAD,
@@ -83,9 +86,10 @@ def zero_match_warnings(tracked: TrackedFiles, patterns: Sequence[str]) -> list[
     """A warning per pattern that matches no tracked file, with a 'did you mean' when one exists."""
     warnings = []
     for pattern in patterns:
-        if tracked.has_match(pattern):
-            continue
-        hint = tracked.did_you_mean(pattern)
+        with engine_errors():
+            if tracked.has_match(pattern):
+                continue
+            hint = tracked.did_you_mean(pattern)
         suffix = f"; did you mean {hint!r}?" if hint else " (a new file is fine)."
         warnings.append(f"pattern {pattern!r} matches no tracked file{suffix}")
     return warnings

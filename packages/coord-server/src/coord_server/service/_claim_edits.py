@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
+from coord_engine.budget import Work
 from coord_engine.claims import ClaimItem, ClaimRequest
 from coord_engine.decide import Decision
 from coord_engine.overlap import counterexample, covers
@@ -69,8 +70,10 @@ async def link(book: ClaimBook, unit: Unit, holder: ClaimRecord, granted: list[s
         await book.update(unit, partner, coexists_with=[*partner.coexists_with, holder.id])
 
 
-def narrowed_pattern(record: ClaimRecord, raw: str | None) -> str:
-    """The canonical narrowed pattern, refused (400) unless it is exactly inside the claim."""
+def narrowed_pattern(record: ClaimRecord, raw: str | None, work: Work | None = None) -> str:
+    """The canonical narrowed pattern, refused (400) unless it is exactly inside the claim.
+
+    The inclusion check is charged to `work` (and stops at its limit)."""
     if not raw:
         raise CoordError(
             ErrorCode.BAD_REQUEST,
@@ -84,8 +87,8 @@ def narrowed_pattern(record: ClaimRecord, raw: str | None) -> str:
                 f"narrowed_pattern {narrowed!r} is the pattern you hold already; give a smaller "
                 "one, or answer denied.",
             )
-        if not covers(record.pattern, narrowed):
-            outside = counterexample(record.pattern, narrowed)
+        if not covers(record.pattern, narrowed, work):
+            outside = counterexample(record.pattern, narrowed, work)
             raise CoordError(
                 ErrorCode.BAD_REQUEST,
                 f"narrowed_pattern {narrowed!r} is not inside {record.pattern!r} (it matches "

@@ -100,7 +100,7 @@ class Claiming:
     async def _decide(self, attempt: _Attempt, body: CreateClaimsRequest) -> None:
         request = attempt.request
         async with self.arbiter.hold([request.repo]) as unit:
-            decision = await self.book.decide(unit, request)
+            decision = await self.book.decide(unit, request, metered=True)
             if decision.granted:
                 records = await self.book.grant(unit, request, decision, attempt.context)
                 attempt.outcome = _granted(records, decision, attempt.report)

@@ -11,8 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from coord_engine.budget import REQUEST_STEPS, Work
 from coord_engine.claims import ClaimRequest
 from coord_engine.decide import Decision, Grant, decide
+from coord_engine.patterns import PatternTooComplex
 from coord_protocol.vocab import EventType
 from coord_server.service.arbiter import Unit
 from coord_server.service.changes import Granted, Refused, Released
@@ -21,6 +23,7 @@ from coord_server.service.events import EventBatch
 from coord_server.service.policy import PolicyHolder
 from coord_server.service.records import ClaimRecord, GrantContext, new_id
 from coord_server.service.view import RepoView
+from coord_server.service.work_rate import WorkRate
 from coord_server.storage import Store, repo_key
 
 
@@ -30,6 +33,7 @@ class ClaimBook:
     def __init__(self, store: Store, policy: PolicyHolder) -> None:
         self.store = store
         self.policy = policy
+        self.work_rate = WorkRate()
 
     async def decide(
         self,
@@ -37,11 +41,12 @@ class ClaimBook:
         request: ClaimRequest,
         exclude_sessions: Iterable[str] = (),
         exclude_ids: Iterable[str] = (),
+        metered: bool = False,
     ) -> Decision:
         """The engine's decision against the unit's view of the request's repo, right now."""
         await self.policy.ensure(unit.owners_revision)
         return self.decide_on(unit.view(request.repo), request, unit.now, exclude_sessions,
-                              exclude_ids)  # fmt: skip
+                              exclude_ids, metered)  # fmt: skip
 
     def decide_on(
         self,
@@ -50,18 +55,46 @@ class ClaimBook:
         now: datetime,
         exclude_sessions: Iterable[str] = (),
         exclude_ids: Iterable[str] = (),
+        metered: bool = False,
     ) -> Decision:
-        """The decision against `view` as it is (a read: nothing is held, nothing changes)."""
-        with engine_errors():
-            candidates = view.candidates(item.pattern for item in request.items)
-            excluded_sessions, excluded_ids = set(exclude_sessions), set(exclude_ids)
-            if excluded_sessions or excluded_ids:
-                candidates = [
-                    claim
-                    for claim in candidates
-                    if claim.session_id not in excluded_sessions and claim.id not in excluded_ids
-                ]
-            return decide(request, candidates, self.policy.policy, now)
+        """The decision against `view` as it is (a read: nothing is held, nothing changes).
+
+        `metered` draws the engine's work from the engineer's `work_rate` bucket (requests a
+        client makes; never background decisions such as serving the queue)."""
+        limit = self.work_rate.allowance(request.engineer, now) if metered else REQUEST_STEPS
+        work = Work(limit=limit)
+        try:
+            with engine_errors():
+                try:
+                    return self._decide_within(view, request, now, exclude_sessions,
+                                               exclude_ids, work)  # fmt: skip
+                except PatternTooComplex as exc:
+                    if metered and exc.request_bound and limit < REQUEST_STEPS:
+                        # The engineer's bucket ran out, not the request's own total.
+                        raise self.work_rate.refusal(request.engineer, limit - work.total) from None
+                    raise
+        finally:
+            if metered:
+                self.work_rate.charge(request.engineer, work.total, now)
+
+    def _decide_within(
+        self,
+        view: RepoView,
+        request: ClaimRequest,
+        now: datetime,
+        exclude_sessions: Iterable[str],
+        exclude_ids: Iterable[str],
+        work: Work,
+    ) -> Decision:
+        candidates = view.candidates(item.pattern for item in request.items)
+        excluded_sessions, excluded_ids = set(exclude_sessions), set(exclude_ids)
+        if excluded_sessions or excluded_ids:
+            candidates = [
+                claim
+                for claim in candidates
+                if claim.session_id not in excluded_sessions and claim.id not in excluded_ids
+            ]
+        return decide(request, candidates, self.policy.policy, now, work)
 
     async def grant(
         self, unit: Unit, request: ClaimRequest, decision: Decision, context: GrantContext

@@ -42,7 +42,7 @@ class ConflictCheck:
         conflicts: list[Conflict] = []
         for view in sorted(views, key=lambda v: v.key):
             request = ClaimRequest(engineer, None, view.repo, items)
-            decision = self.book.decide_on(view, request, now, exclude_sessions=session_ids)
+            decision = self.book.decide_on(view, request, now, session_ids, metered=True)
             conflicts += wire_conflicts(decision.conflicts, view.claims, report.overlap)
         patterns = [item.pattern for item in items]
         warnings = [] if tracked is None else zero_match_warnings(tracked, patterns)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from coord_engine.claims import ClaimItem, ClaimRequest
 from coord_engine.decide import ConflictEntry, prepare_items
-from coord_engine.patterns import PatternError
+from coord_engine.patterns import PatternError, PatternTooComplex
 from coord_engine.symbol_paths import SymbolPathError
 from coord_protocol.claims import CreateClaimsRequest
 from coord_protocol.conflicts import Conflict
@@ -23,6 +23,11 @@ def engine_errors() -> Iterator[None]:
     """Turn the engine's input errors into 400 answers that name the rule broken."""
     try:
         yield
+    except PatternTooComplex as exc:
+        raise CoordError(
+            ErrorCode.PATTERN_TOO_COMPLEX, exc.message, pattern=exc.pattern, what=exc.what,
+            limit=exc.limit,
+        ) from None  # fmt: skip
     except PatternError as exc:
         raise CoordError(
             ErrorCode.INVALID_PATTERN, exc.message, pattern=exc.pattern, rule=exc.rule

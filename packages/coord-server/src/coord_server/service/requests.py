@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from coord_engine.budget import Work
 from coord_engine.claims import ClaimItem
 from coord_engine.overlap import overlaps
 from coord_engine.patterns import normalize_pattern
@@ -223,7 +224,12 @@ class ReleaseRequests:
     async def _narrow(
         self, unit: Unit, row: Row, record: ClaimRecord, body: RespondRequest
     ) -> None:
-        narrowed = edits.narrowed_pattern(record, body.narrowed_pattern)
+        rate = self.book.work_rate  # the inclusion check is the holder's pattern work
+        work = Work(limit=rate.allowance(record.engineer, unit.now))
+        try:
+            narrowed = edits.narrowed_pattern(record, body.narrowed_pattern, work)
+        finally:
+            rate.charge(record.engineer, work.total, unit.now)
         await edits.narrow(self.book, unit, record, narrowed)
         granted: list[str] = []
         blocked: list[str] = []
