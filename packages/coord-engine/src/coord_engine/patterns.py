@@ -61,8 +61,12 @@ class PatternTooComplex(PatternError):  # noqa: N818 - a kind of PatternError, n
     def __init__(self, pattern: str, what: str, limit: int, request_bound: bool = False) -> None:
         shown = pattern if len(pattern) <= 100 else pattern[:100] + "..."
         message = (
-            f"pattern {shown!r} is too complex: {what} is over the limit of {limit}; use fewer "
-            "wildcards (claim the directory, or list the files) and keep globs short"
+            f"this request's pattern checks ran past their work limit ({limit} weighted steps "
+            f"for one request) at pattern {shown!r}; send fewer patterns per request (split the "
+            "batch), or narrower ones"
+            if request_bound
+            else f"pattern {shown!r} is too complex: {what} is over the limit of {limit}; use "
+            "fewer wildcards (claim the directory, or list the files) and keep globs short"
         )
         super().__init__(pattern, "too_complex", message)
         self.what = what
