@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from server_support import FakeClock, claim_body, eventually
+from starlette.responses import Response
 
 from coord_protocol.vocab import QueueState
 from coord_server.context import AppContext
@@ -120,3 +121,49 @@ async def test_a_queue_grant_whose_commit_fails_is_served_again_and_answered(
     row = await ctx.store.queue.get(entry["queue_id"])
     assert row is not None and row["state"] == QueueState.GRANTED
     assert await _queued(client) == []
+
+
+async def test_shortening_a_claim_wakes_the_expiry_loop_for_the_queue_behind_it(
+    client: httpx.AsyncClient,
+) -> None:
+    # Real clock and background loop: the holder's hour would outlast the waiter's 30 s; only
+    # the extend to under a second, waking the loop, lets the waiter in before its deadline.
+    held = await client.post("/claims", json=claim_body("alex", "a.ts", ttl_hours=1))
+    waiting = asyncio.create_task(
+        client.post("/claims", json=claim_body("sam", "a.ts", wait_seconds=30))
+    )
+    await eventually(lambda: _has_waiters(client))
+    claim_id = held.json()["claim_ids"][0]
+
+    shortened = await client.post(
+        f"/claims/{claim_id}/extend", json={"engineer": "alex", "ttl_hours": 0.0002}
+    )
+
+    assert shortened.status_code == 200
+    granted = await asyncio.wait_for(waiting, timeout=60)
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["claims"][0]["engineer"] == "sam"
+
+
+@pytest.mark.parametrize("unreceived", [499, 500, 503])
+async def test_an_idempotency_key_never_replays_an_answer_nobody_received(
+    clocked: tuple[httpx.AsyncClient, AppContext, FakeClock], unreceived: int
+) -> None:
+    _client, ctx, _clock = clocked
+    produced: list[int] = []
+
+    def producing(status: int) -> Any:
+        async def produce() -> Response:
+            produced.append(status)
+            return Response(b"{}", status_code=status, media_type="application/json")
+
+        return produce
+
+    first = await ctx.idempotency.run("key-1", "alex:POST /claims", b"{}", producing(unreceived))
+    second = await ctx.idempotency.run("key-1", "alex:POST /claims", b"{}", producing(200))
+    third = await ctx.idempotency.run("key-1", "alex:POST /claims", b"{}", producing(201))
+
+    assert first.status_code == unreceived
+    assert second.status_code == 200, "the request ran again instead of replaying"
+    assert third.status_code == 200, "the received answer is the one replayed"
+    assert produced == [unreceived, 200]

@@ -15,18 +15,32 @@ logger = logging.getLogger("coord.background")
 
 HOUSEKEEPING_INTERVAL_SEC = 3600.0
 
+LISTEN_START_SEC = 10.0
+"""How long start-up waits for the replica's listener before serving anyway (with a warning)."""
+
 
 @contextlib.asynccontextmanager
 async def running(ctx: AppContext) -> AsyncIterator[None]:
     """Run the background tasks for the life of the block; cancel them at its end."""
     tasks = [asyncio.create_task(work, name=name) for name, work in _work(ctx)]
     try:
+        await _until_listening(ctx)
         yield
     finally:
         ctx.live.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _until_listening(ctx: AppContext) -> None:
+    # Until the listener holds this replica's liveness lock, the leader would take a waiter
+    # parked here for one of a dead replica and end it.
+    try:
+        async with asyncio.timeout(LISTEN_START_SEC):
+            await ctx.store.db.listening()
+    except TimeoutError:
+        logger.warning("the replica listener is not up yet; serving anyway")
 
 
 def _work(ctx: AppContext) -> list[tuple[str, Coroutine[Any, Any, None]]]:

@@ -190,11 +190,12 @@ class QueueDesk:
     async def end_orphans(self) -> bool:
         """End (expired) the entries nobody can answer: their replica is gone. False when
         ending some failed (they are tried again next time)."""
-        replicas = await self.store.queue.waiting_replicas()
-        live = await self.store.db.live_replicas(replicas)
+        waiting = await self.store.queue.waiting_with_replicas()
+        live = await self.store.db.live_replicas(sorted({row["replica"] for row in waiting}))
         orphans: dict[str, set[str]] = {}
-        for row in await self.store.queue.orphans(live):
-            orphans.setdefault(row["repo"], set()).add(row["queue_id"])
+        for row in waiting:
+            if row["replica"] not in live:
+                orphans.setdefault(row["repo"], set()).add(row["queue_id"])
         ok = True
         for key, queue_ids in sorted(orphans.items()):
             try:

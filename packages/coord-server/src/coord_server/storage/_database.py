@@ -65,6 +65,10 @@ class Database(Protocol):
         `replica` marked alive meanwhile (see `live_replicas`)."""
         ...
 
+    async def listening(self) -> None:
+        """Return once `listen` runs and marks this replica alive (its waiters may park)."""
+        ...
+
     async def live_replicas(self, candidates: Sequence[str]) -> set[str]:
         """Which of `candidates` (replica ids) are running now."""
         ...

@@ -107,6 +107,7 @@ class PostgresDatabase:
         self.dialect = self.engine.dialect
         self._dsn = psycopg_dsn(url)
         self._statements = PreparedStatements(self.dialect)
+        self._listening = asyncio.Event()
 
     async def read(self, statement: Executable) -> list[Row]:
         """Rows of a query, on a pooled connection."""
@@ -151,12 +152,19 @@ class PostgresDatabase:
                 ) as conn:
                     await conn.execute("SELECT pg_advisory_lock(%s)", (replica_lock(replica),))
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    self._listening.set()
                     handler("")  # (re)connected: whatever was missed meanwhile must be re-read
                     async for notice in conn.notifies():
                         handler(notice.payload)
             except psycopg.Error:
                 logger.warning("replica signals lost; listening again", exc_info=True)
+            finally:
+                self._listening.clear()
             await asyncio.sleep(RECONNECT_SEC)
+
+    async def listening(self) -> None:
+        """Return once the listener holds this replica's lock and listens."""
+        await self._listening.wait()
 
     async def live_replicas(self, candidates: Sequence[str]) -> set[str]:
         """Which of `candidates` hold their replica lock (their listener connection is up)."""

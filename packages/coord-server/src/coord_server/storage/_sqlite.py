@@ -53,6 +53,7 @@ class SqliteDatabase:
         # awaited something real, which would otherwise let a second one onto the connection.
         self._writing = asyncio.Lock()
         self._replica = ""
+        self._listening = asyncio.Event()
 
     async def read(self, statement: Executable) -> list[Row]:
         """Rows of a query on a pooled connection (WAL: it sees every committed write)."""
@@ -89,7 +90,12 @@ class SqliteDatabase:
         """No other replica exists: remember which one this is, and wait until cancelled."""
         del handler
         self._replica = replica
+        self._listening.set()
         await asyncio.Event().wait()
+
+    async def listening(self) -> None:
+        """Return once `listen` has recorded which replica this is."""
+        await self._listening.wait()
 
     async def live_replicas(self, candidates: Sequence[str]) -> set[str]:
         """Only this process can be running on the file."""

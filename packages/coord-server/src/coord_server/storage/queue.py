@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, func, insert, select, update
@@ -75,15 +75,9 @@ class QueueRows:
         statement = select(table.c.repo).where(table.c.state == WAITING).distinct()
         return [row["repo"] for row in await self.db.read(statement)]
 
-    async def waiting_replicas(self) -> list[str]:
-        """The replicas whose callers wait on some entry."""
+    async def waiting_with_replicas(self) -> list[Row]:
+        """`queue_id`, `repo` and `replica` of every waiting entry (read at one moment, so an
+        entry parked later is never taken for one whose replica was looked at)."""
         table = schema.queue_entries
-        statement = select(table.c.replica).where(table.c.state == WAITING).distinct()
-        return [row["replica"] for row in await self.db.read(statement)]
-
-    async def orphans(self, live_replicas: Collection[str]) -> list[Row]:
-        """`queue_id` and `repo` of waiting entries whose replica is not among `live_replicas`:
-        nobody can answer their callers any more."""
-        table = schema.queue_entries
-        condition = and_(table.c.state == WAITING, table.c.replica.not_in(list(live_replicas)))
-        return await self.db.read(select(table.c.queue_id, table.c.repo).where(condition))
+        statement = select(table.c.queue_id, table.c.repo, table.c.replica)
+        return await self.db.read(statement.where(table.c.state == WAITING))
