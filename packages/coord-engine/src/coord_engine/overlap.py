@@ -157,6 +157,8 @@ _counterexamples: ByteBoundedCache[tuple[str, str], str | _Refused | None] = Byt
 
 
 def _find_counterexample(outer: str, inner: str, meter: Meter, work: Work | None) -> str | None:
+    if outer == inner:
+        return None  # every pattern covers itself: no search (whose cost grows with the globs)
     shape = shape_of(inner)
     big = automaton_for(outer, work)
     if isinstance(shape, Subtree):
