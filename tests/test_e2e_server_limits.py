@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from coord_e2e import CoordApi, CoordApiFactory
+from coord_e2e import CoordApi, CoordApiFactory, wait_until
 from server_support import TOKEN, eventually, serve
 
 from coord_server.app import create_app
@@ -59,21 +58,8 @@ def assert_retry_after(response: httpx.Response, seconds: int) -> None:
     assert response.json()["retry_after"] == seconds
 
 
-def until(check: Callable[[], bool], what: str) -> None:
-    """Wait for a condition the server makes true (fails after DEADLINE_SEC)."""
-    deadline = time.monotonic() + DEADLINE_SEC
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {DEADLINE_SEC} s")
-        time.sleep(0.02)  # another process: no event to wait on but its answers
-
-
-async def until_async(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SEC
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {DEADLINE_SEC} s")
-        await asyncio.sleep(0.02)
+def _serves(client: httpx.Client, path: str) -> bool:
+    return client.get(path).status_code == 200
 
 
 # -- queue ---------------------------------------------------------------------------------------
@@ -99,7 +85,7 @@ async def _queue_scenario(server: CoordApi) -> None:
             waiters.append(
                 asyncio.create_task(http.post("/claims", json=_queued(engineer, pattern)))
             )
-            await until_async(waiting, f"{engineer}'s request for {pattern} waiting")
+            await eventually(waiting, DEADLINE_SEC)  # the request is parked
 
         mine = await http.post("/claims", json=_queued("w1", "q/4.ts"))
         total = await http.post("/claims", json=_queued("w3", "q/5.ts"))
@@ -158,7 +144,7 @@ def test_event_streams_past_the_cap_are_refused(server: CoordApi) -> None:
             assert second_lines is not None
         # The second stream is closed: once the server has seen it go, there is room again,
         # while the first stays open.
-        until(lambda: _opens(http), "a stream opened once the second was closed")
+        wait_until(lambda: _opens(http), DEADLINE_SEC, "a stream opened once the second was closed")
         assert not first.is_closed and first_lines is not None
 
 
@@ -218,8 +204,16 @@ def test_connections_past_limit_concurrency_get_a_json_503(
     with server.client() as first, server.client() as second, server.client() as third:
         # Each client keeps its connection open; the readiness probe's closed connection may
         # still be counted for a moment, so the first two wait until they are served.
-        until(lambda: first.get("/health").status_code == 200, "the first connection served")
-        until(lambda: second.get("/health").status_code == 200, "the second connection served")
+        wait_until(
+            lambda: first.get("/health").status_code == 200,
+            DEADLINE_SEC,
+            "the first connection served",
+        )
+        wait_until(
+            lambda: second.get("/health").status_code == 200,
+            DEADLINE_SEC,
+            "the second connection served",
+        )
 
         refused = third.get("/readyz")
 
@@ -232,7 +226,11 @@ def test_connections_past_limit_concurrency_get_a_json_503(
         assert "COORD_LIMIT_CONCURRENCY=2" in body["detail"]
         assert_retry_after(refused, 1)
         first.close()
-        until(lambda: third.get("/readyz").status_code == 200, "a connection served again")
+        wait_until(
+            lambda: third.get("/readyz").status_code == 200,
+            DEADLINE_SEC,
+            "a connection served again",
+        )
     assert "COORD_LIMIT_CONCURRENCY=2 reached" in server.stderr_text()
 
 
