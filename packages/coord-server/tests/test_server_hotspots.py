@@ -20,6 +20,8 @@ from coord_server.storage import schema
 
 pytestmark = pytest.mark.anyio
 
+YAML_BODY = {"Content-Type": "application/yaml"}
+
 Served = tuple[httpx.AsyncClient, AppContext]
 
 
@@ -95,7 +97,7 @@ async def test_promote_is_idempotent_and_keeps_every_comment(
     client: httpx.AsyncClient,
 ) -> None:
     original = "# team rules\nshared_files:\n  - package.json   # coord-managed=permanent\n"
-    await client.post("/config/ownership", content=original)
+    await client.post("/config/ownership", content=original, headers=YAML_BODY)
     first = await promote(client, "**/package-lock.json", note="lockfile churn")
     assert first.status_code == 200
     assert first.json() == {
@@ -225,7 +227,7 @@ async def test_demote_removes_quiet_entries_but_never_pinned_or_manual_ones(
     started: Callable[..., Any], clock: FakeClock
 ) -> None:
     async with started(auto_promote_threshold=2) as (client, ctx):
-        await client.post("/config/ownership", content=PROMOTED)
+        await client.post("/config/ownership", content=PROMOTED, headers=YAML_BODY)
         for engineer in ["alex", "sam", "kim"]:  # two grants meet other holders: contention
             assert await claim(client, engineer, "src/busy.ts") == 200
         assert await ctx.hotspots.demote_sweep() == ["src/quiet.ts"], "promoted 23 days ago, quiet"
@@ -246,7 +248,7 @@ async def test_demote_is_off_without_a_threshold(
     started: Callable[..., Any], clock: FakeClock
 ) -> None:
     async with started() as (client, ctx):
-        await client.post("/config/ownership", content=PROMOTED)
+        await client.post("/config/ownership", content=PROMOTED, headers=YAML_BODY)
         clock.advance(days=60)
         assert await ctx.hotspots.demote_sweep() == []
 

@@ -199,7 +199,11 @@ class Calls:
     def release_session(session_id: str, repo: str | None = None) -> Call:
         """`POST /sessions/{id}/release`."""
         params = [("repo", repo)] if repo else []
-        return Call("POST", f"/sessions/{_segment(session_id)}/release", params=params)
+        # No body, but a JSON type: the service refuses a bodyless POST that a web form could
+        # have sent (SPEC §13), unless a bearer token shows it came from a program.
+        json_type = {"Content-Type": "application/json"}
+        return Call("POST", f"/sessions/{_segment(session_id)}/release", params=params,
+                    headers=json_type)  # fmt: skip
 
     @staticmethod
     def queue(engineer: str | None = None, repo: str | None = None) -> Call:

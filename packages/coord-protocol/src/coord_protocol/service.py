@@ -83,6 +83,12 @@ class WhoAmI(WireModel):
     """The engineer a per-engineer token is bound to."""
     repo: str | None = None
     """The repo a repo-scoped token is bound to."""
+    read_only: bool = False
+    """Whether the token can only read."""
+    expires_at: UtcDatetime | None = None
+    """When the token stops working (None: until revoked)."""
+    token_id: str | None = None
+    """The id of the engineer token (what `coord tokens rotate|revoke` take)."""
     auth_mode: AuthMode
     """How the API authenticates."""
 

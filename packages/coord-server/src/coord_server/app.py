@@ -12,11 +12,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from coord_server.auth import PUBLIC_PATHS, Gate
 from coord_server.background import running
 from coord_server.context import AppContext, Clock, utc_now
 from coord_server.errors import HANDLERS
 from coord_server.mcp_mount import MCP_PATH, install_mcp
-from coord_server.middleware import BearerAuth, QueryTextGuard, RequestContext
+from coord_server.middleware import QueryTextGuard, RequestContext
 from coord_server.routes import (
     admin,
     checkouts,
@@ -29,6 +30,7 @@ from coord_server.routes import (
     queue,
     requests,
     sessions,
+    tokens,
 )
 from coord_server.settings import Settings
 from coord_server.storage import (
@@ -83,7 +85,10 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
         middleware=[
             Middleware(RequestContext, metrics=ctx.metrics, route_of=_namer(route_names)),
             Middleware(
-                BearerAuth, token=settings.auth_token, metrics_public=not settings.metrics_auth
+                Gate,
+                operator_token=settings.auth_token,
+                authenticate=ctx.tokens.authenticate,
+                public=PUBLIC_PATHS | ({"/metrics"} if not settings.metrics_auth else set()),
             ),
             Middleware(QueryTextGuard),
         ],
@@ -127,6 +132,7 @@ def _routes() -> list[Route]:
         *queue.routes(),
         *events.routes(),
         *admin.routes(),
+        *tokens.routes(),
         *checkouts.routes(),
         *requests.routes(),
         *ownership.routes(),

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from coord_engine.claims import Policy, QueuePolicy
 from coord_protocol._base import SESSION_ID_PATTERN
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_server.auth import TokenBook, principal_of
 from coord_server.metrics import Metrics
 from coord_server.repo import Checkouts, CheckoutSettings, RegisteredCheckouts, ScopeChecker
 from coord_server.service.arbiter import Arbiter
@@ -86,6 +87,7 @@ class AppContext:
     overview: Overview
     signals: Signals
     scope: ScopeChecker
+    tokens: TokenBook
 
     @classmethod
     def build(cls, settings: Settings, store: Store, clock: Clock, version: str) -> AppContext:
@@ -143,6 +145,7 @@ class AppContext:
             overview=Overview(store, arbiter),
             signals=signals,
             scope=scope,
+            tokens=TokenBook(store, clock),
         )
         ctx._assemble(pipeline)
         return ctx
@@ -201,8 +204,9 @@ class AppContext:
             )
         session = session_id or header
         if session:
-            principal = request.scope.get("coord.principal")
-            await self.sessions.touch(session, principal, self.clock())
+            # The first engineer token to name a session is recorded as its owner (SPEC §13).
+            owner = principal_of(request).engineer
+            await self.sessions.touch(session, owner, self.clock())
         return session
 
 

@@ -1,8 +1,8 @@
-"""ASGI middleware: request ids, metrics and bearer auth, written against raw ASGI for speed."""
+"""ASGI middleware: request ids, metrics and query-text checks, written against raw ASGI for
+speed (authentication is `auth.Gate`)."""
 
 from __future__ import annotations
 
-import hmac
 import os
 import re
 import time
@@ -18,7 +18,6 @@ from coord_server.errors import error_response
 from coord_server.metrics import Metrics
 
 REQUEST_ID_HEADER = "x-request-id"
-PUBLIC_PATHS = frozenset({"/health", "/readyz", "/meta", "/openapi.json", "/favicon.ico"})
 
 
 class RequestContext:
@@ -55,36 +54,6 @@ class RequestContext:
         finally:
             route = self.route_of(scope.get("endpoint"))
             self.metrics.observe(route, scope["method"], status, time.perf_counter() - started)
-
-
-class BearerAuth:
-    """Refuses (401) any request without the operator token, except the public paths."""
-
-    def __init__(self, app: ASGIApp, token: str | None, metrics_public: bool) -> None:
-        self.app = app
-        self.token = token.encode() if token else None
-        self.public = PUBLIC_PATHS | ({"/metrics"} if metrics_public else set())
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.token is None or scope["path"] in self.public:
-            await self.app(scope, receive, send)
-            return
-        header = Headers(scope=scope).get("authorization", "")
-        scheme, _, presented = header.partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(),
-                                                              self.token):  # fmt: skip
-            scope["coord.principal"] = "operator"
-            await self.app(scope, receive, send)
-            return
-        detail = (
-            "missing bearer token: send `Authorization: Bearer <token>` (COORD_AUTH_TOKEN)."
-            if not header
-            else "invalid bearer token: check COORD_AUTH_TOKEN (or .coordination/local.env)."
-        )
-        response = error_response(
-            CoordError(ErrorCode.UNAUTHORIZED, detail), headers={"WWW-Authenticate": "Bearer"}
-        )
-        await response(scope, receive, send)
 
 
 _PLAIN_QUERY = re.compile(rb"[!-$&-~]*")

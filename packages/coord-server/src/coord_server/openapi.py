@@ -52,10 +52,12 @@ from coord_protocol.requests import (
     RequestEventList,
     RespondRequest,
 )
+from coord_protocol.tokens import CreateTokenRequest, RevokeTokenResponse, TokenCreated, TokenList
 
 REF_PREFIX = "#/components/schemas/"
 SERVICE = ("service",)
 OUTBOX = ("outbox",)
+TOKENS = ("tokens",)
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,14 @@ OPERATIONS = (
               {200: OutboxTail}, query=("limit", "state"), tags=OUTBOX),
     Operation("POST", "/admin/outbox/retry", "Re-arm failed or exhausted deliveries (operator).",
               {200: OutboxRetryResponse}, body=OutboxRetryRequest, tags=OUTBOX),
+    Operation("POST", "/admin/tokens", "Create an engineer token; its secret is shown once "
+              "(operator).", {201: TokenCreated}, body=CreateTokenRequest, tags=TOKENS),
+    Operation("GET", "/admin/tokens", "Every engineer token, without secrets (operator).",
+              {200: TokenList}, tags=TOKENS),
+    Operation("POST", "/admin/tokens/{token_id}/rotate", "A new secret for a token; the old one "
+              "is refused at once (operator).", {200: TokenCreated}, tags=TOKENS),
+    Operation("DELETE", "/admin/tokens/{token_id}", "Revoke a token (operator).",
+              {200: RevokeTokenResponse}, tags=TOKENS),
     Operation("POST", "/admin/outbox/purge", "Delete old finished deliveries (operator).",
               {200: OutboxPurgeResponse}, body=OutboxPurgeRequest, tags=OUTBOX),
     Operation("GET", "/admin/checkouts", "The checkout read for each repository (operator).",

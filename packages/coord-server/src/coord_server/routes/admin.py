@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.outbox import (
     OutboxPurgeRequest,
     OutboxPurgeResponse,
@@ -16,6 +15,7 @@ from coord_protocol.outbox import (
     OutboxState,
     OutboxTail,
 )
+from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.http import model_response, read_model, validate_query
 
@@ -31,14 +31,8 @@ class TailQuery(BaseModel):
 
 def _operator(request: Request) -> AppContext:
     """The app context, when the caller is the operator; 403 otherwise."""
-    ctx = context(request)
-    if ctx.settings.auth_mode == "token" and request.scope.get("coord.principal") != "operator":
-        raise CoordError(
-            ErrorCode.FORBIDDEN,
-            "the webhook outbox is for operators only; call with the operator token "
-            "(COORD_AUTH_TOKEN).",
-        )
-    return ctx
+    principal_of(request).require_operator("the webhook outbox")
+    return context(request)
 
 
 async def stats(request: Request) -> Response:

@@ -10,18 +10,14 @@ from starlette.routing import Route
 
 from coord_protocol.checkouts import CheckoutList, RegisterCheckoutRequest
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.http import model_response, read_model
 
 
 def _operator(request: Request) -> AppContext:
-    ctx = context(request)
-    if ctx.settings.auth_mode == "token" and request.scope.get("coord.principal") != "operator":
-        raise CoordError(
-            ErrorCode.FORBIDDEN,
-            "checkouts are for operators only; call with the operator token (COORD_AUTH_TOKEN).",
-        )
-    return ctx
+    principal_of(request).require_operator("checkouts")
+    return context(request)
 
 
 async def list_checkouts(request: Request) -> Response:

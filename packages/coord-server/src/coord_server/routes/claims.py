@@ -20,6 +20,7 @@ from coord_protocol.claims import (
     ReleaseResponse,
 )
 from coord_protocol.vocab import ConflictOption
+from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.errors import CLIENT_CLOSED_REQUEST
 from coord_server.http import model_response, read_body, read_model, validate_query
@@ -38,7 +39,7 @@ async def create_claims(request: Request) -> Response:
     """`POST /claims`: grant, refuse with the conflicts, or queue and long-poll."""
     ctx = context(request)
     raw = await read_body(request)
-    scope = f"{request.scope.get('coord.principal')}:POST /claims"
+    scope = f"{principal_of(request).key}:POST /claims"
     key = request.headers.get("idempotency-key")
     return await ctx.idempotency.run(key, scope, raw, lambda: _create(ctx, request))
 
@@ -118,7 +119,7 @@ async def release_claims(request: Request) -> Response:
     """`POST /claims/release`: release several claims."""
     ctx = context(request)
     raw = await read_body(request)
-    scope = f"{request.scope.get('coord.principal')}:POST /claims/release"
+    scope = f"{principal_of(request).key}:POST /claims/release"
     key = request.headers.get("idempotency-key")
 
     async def produce() -> Response:

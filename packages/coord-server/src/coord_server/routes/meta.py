@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from coord_protocol.service import AuthMode, Meta, Readiness, WhoAmI
+from coord_server.auth import principal_of
 from coord_server.context import context
 from coord_server.http import model_response
 from coord_server.openapi import openapi_document
@@ -64,9 +65,11 @@ async def metrics(request: Request) -> Response:
 async def whoami(request: Request) -> Response:
     """`GET /whoami`: the identity behind the token."""
     ctx = context(request)
-    if request.scope.get("coord.principal") == "operator":
-        return model_response(WhoAmI(principal="operator", auth_mode=ctx.settings.auth_mode))
-    return model_response(WhoAmI(principal="anonymous", auth_mode=ctx.settings.auth_mode))
+    found = principal_of(request)
+    answer = WhoAmI(principal=found.kind, engineer=found.engineer, repo=found.repo,
+                    read_only=found.read_only, expires_at=found.expires_at,
+                    token_id=found.token_id, auth_mode=ctx.settings.auth_mode)  # fmt: skip
+    return model_response(answer)
 
 
 async def repos(request: Request) -> Response:

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.ownership import OwnershipSummary
+from coord_server.auth import principal_of
 from coord_server.context import context
 from coord_server.http import model_response, read_body
 
@@ -16,12 +17,7 @@ YAML = "application/yaml; charset=utf-8"
 
 def require_operator(request: Request, action: str) -> None:
     """Refuse (403) a caller that is not the operator; without auth everyone is."""
-    principal = request.scope.get("coord.principal")
-    if principal not in (None, "operator"):
-        raise CoordError(
-            ErrorCode.FORBIDDEN,
-            f"{action} needs the operator token (COORD_AUTH_TOKEN); ask an operator.",
-        )
+    principal_of(request).require_operator(action)
 
 
 async def upload_ownership(request: Request) -> Response:

@@ -18,6 +18,7 @@ from coord_protocol.requests import (
     RespondRequest,
 )
 from coord_protocol.vocab import RequestDecision
+from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.http import model_response, read_body, read_model, validate_query
 from coord_server.routes import queue
@@ -30,7 +31,7 @@ async def create_request(request: Request) -> Response:
     """`POST /requests`: file a request (201), optionally waiting for the decision."""
     ctx = context(request)
     raw = await read_body(request)
-    scope = f"{request.scope.get('coord.principal')}:POST /requests"
+    scope = f"{principal_of(request).key}:POST /requests"
     key = request.headers.get("idempotency-key")
     return await ctx.idempotency.run(key, scope, raw, lambda: _file(ctx, request))
 

@@ -260,3 +260,18 @@ shared_contention = Table(
 )
 """Shared grants that met other holders: the contention a promoted file still sees, which
 keeps auto-demote from removing an entry that would be promoted again at once."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("engineer", String(200), nullable=False),
+    Column("repo", String(200)),
+    Column("read_only", Boolean, nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("expires_at", UtcTimestamp),
+    Column("last_used_at", UtcTimestamp),
+    Column("revoked_at", UtcTimestamp),
+)
+"""Per-engineer tokens (SPEC §13): only the SHA-256 of the secret is kept, never the secret."""

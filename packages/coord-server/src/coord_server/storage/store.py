@@ -20,6 +20,7 @@ from coord_server.storage.ownership import OwnershipRows
 from coord_server.storage.queue import QueueRows
 from coord_server.storage.retention import RetainedRows
 from coord_server.storage.sessions import SessionRows
+from coord_server.storage.tokens import TokenRows
 
 
 class Store:
@@ -39,6 +40,7 @@ class Store:
         self.idempotency = IdempotencyRows(db)
         self.hotspots = HotspotRows(db)
         self.retained = RetainedRows(db)
+        self.tokens = TokenRows(db)
 
     @property
     def backend(self) -> Backend:
