@@ -573,6 +573,7 @@ def test_real_process_survives_bad_input(coord_api: Any) -> None:
     _raw_exchange(
         port,
         b"POST /claims HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+        b"Content-Type: application/json\r\n"
         b"Authorization: Bearer " + coord_api.token.encode() + b'\r\n\r\n{"engi',
         read=False,
     )
