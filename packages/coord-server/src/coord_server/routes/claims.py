@@ -24,6 +24,7 @@ from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.errors import CLIENT_CLOSED_REQUEST
 from coord_server.http import model_response, read_body, read_model, validate_query
+from coord_server.paging import decode_cursor
 from coord_server.routes._common import (
     acting_engineer,
     actor_of,
@@ -86,6 +87,7 @@ class ListQuery(BaseModel):
     repo: str | None = None
     session_id: SessionId | None = None
     limit: int = Field(default=500, ge=1, le=5000)
+    cursor: str | None = Field(default=None, max_length=400)
 
 
 async def list_claims(request: Request) -> Response:
@@ -104,13 +106,14 @@ async def list_claims(request: Request) -> Response:
         "repo": None if all_repos else repo,
         "session_id": query.session_id,
     }
-    if active_only:
-        records = (await ctx.holdings.active(filters, query.module))[: query.limit]
-    else:
-        records = await ctx.holdings.history(filters, query.module, query.limit)
-    seen = await ctx.sessions.activity(r.session_id for r in records if r.session_id)
-    claims = [record.to_wire(seen.get(record.session_id or "")) for record in records]
-    answer = ClaimList(claims=claims, count=len(claims))
+    cursor = decode_cursor(query.cursor)
+    listing = ctx.holdings.active if active_only else ctx.holdings.history
+    page = await listing(filters, query.module, cursor, query.limit)
+    seen = await ctx.sessions.activity(r.session_id for r in page.rows if r.session_id)
+    claims = [record.to_wire(seen.get(record.session_id or "")) for record in page.rows]
+    answer = ClaimList(
+        claims=claims, count=len(claims), total=page.total, next_cursor=page.next_cursor
+    )
     return model_response(answer, 200, queue_depth_header(ctx, query.engineer))
 
 

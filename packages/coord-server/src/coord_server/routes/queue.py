@@ -22,7 +22,7 @@ async def list_queue(request: Request) -> Response:
     engineer = request.query_params.get("engineer") or None
     repo = principal_of(request).repo_for(request.query_params.get("repo") or None)
     entries = await ctx.desk.listing(engineer, repo)
-    answer = QueueList(requests=entries, count=len(entries))
+    answer = QueueList(requests=entries, count=len(entries), total=len(entries))
     return model_response(answer, 200, queue_depth_header(ctx, engineer))
 
 

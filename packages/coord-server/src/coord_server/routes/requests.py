@@ -21,6 +21,7 @@ from coord_protocol.vocab import RequestDecision
 from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.http import model_response, read_body, read_model, validate_query
+from coord_server.paging import decode_cursor
 from coord_server.routes import queue
 from coord_server.routes._common import (
     acting_engineer,
@@ -64,6 +65,7 @@ class RequestQuery(BaseModel):
     repo: str | None = None
     session_id: SessionId | None = None
     limit: int = Field(default=200, ge=1, le=1000)
+    cursor: str | None = Field(default=None, max_length=400)
 
 
 async def list_requests(request: Request) -> Response:
@@ -84,8 +86,14 @@ async def list_requests(request: Request) -> Response:
         "repo": principal.repo_for(query.repo),
     }
     reader = principal.actor(None)
-    rows = await ctx.requests.listing(filters, query.engineer, query.limit, reader)
-    answer = ReleaseRequestList(requests=rows, count=len(rows))
+    page = (decode_cursor(query.cursor), query.limit)
+    found = await ctx.requests.listing(filters, query.engineer, page, reader)
+    answer = ReleaseRequestList(
+        requests=found.rows,
+        count=len(found.rows),
+        total=found.total,
+        next_cursor=found.next_cursor,
+    )
     return model_response(answer, 200, queue_depth_header(ctx, query.engineer))
 
 

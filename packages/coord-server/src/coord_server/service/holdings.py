@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.auth.principal import Actor
+from coord_server.paging import Cursor, Page, page_of
 from coord_server.service.arbiter import Arbiter
 from coord_server.service.claims import ClaimBook
 from coord_server.service.records import ClaimRecord
@@ -107,9 +108,14 @@ class Holdings:
         )
 
     async def active(
-        self, filters: Mapping[str, str | None], module: str | None
-    ) -> list[ClaimRecord]:
-        """Active claims matching exact `filters` (engineer, repo, session_id), newest first."""
+        self,
+        filters: Mapping[str, str | None],
+        module: str | None,
+        cursor: Cursor | None,
+        limit: int,
+    ) -> Page[ClaimRecord]:
+        """A page of active claims matching exact `filters` (engineer, repo, session_id),
+        newest first."""
         views = await self.arbiter.all_current()
 
         def keep(record: ClaimRecord) -> bool:
@@ -118,14 +124,23 @@ class Holdings:
             ) and (module is None or module in record.pattern)
 
         found = [record for view in views for record in view.records() if keep(record)]
-        return sorted(found, key=lambda record: record.created_at, reverse=True)
+        return page_of(found, claim_key, cursor, limit)
 
     async def history(
-        self, filters: Mapping[str, str | None], module: str | None, limit: int
-    ) -> list[ClaimRecord]:
-        """Claims including ended ones, newest first."""
-        rows = await self.store.claims.history(filters, limit if not module else 5000)
+        self,
+        filters: Mapping[str, str | None],
+        module: str | None,
+        cursor: Cursor | None,
+        limit: int,
+    ) -> Page[ClaimRecord]:
+        """A page of claims including ended ones, newest first."""
+        rows, total = await self.store.claims.history(filters, module, cursor, limit + 1)
         records = [ClaimRecord.from_row(row) for row in rows]
-        if module:
-            records = [record for record in records if module in record.pattern]
-        return records[:limit]
+        shown = records[:limit]
+        more = len(records) > limit and bool(shown)
+        return Page(shown, total, claim_key(shown[-1]).encode() if more else None)
+
+
+def claim_key(record: ClaimRecord) -> Cursor:
+    """Where a claim sorts in a newest-first list."""
+    return Cursor(record.created_at, record.id)

@@ -38,6 +38,7 @@ from coord_protocol.requests import (
 from coord_protocol.timestamps import format_utc
 from coord_protocol.vocab import EventType, RequestDecision
 from coord_server.auth.principal import Actor, Principal
+from coord_server.paging import Cursor, Page
 from coord_server.service import _claim_edits as edits
 from coord_server.service import _request_rows as request_rows
 from coord_server.service._request_rows import DECIDED, EXPIRED, PENDING, RESOLVED
@@ -390,15 +391,23 @@ class ReleaseRequests:
         return row
 
     async def listing(
-        self, filters: Mapping[str, str | None], engineer: str | None, limit: int, reader: Actor
-    ) -> list[ReleaseRequest]:
-        """Requests matching the filters, newest first; a listing by holder notifies them
-        (when it is the holder, or someone who may act as them, who reads it)."""
-        rows = await self.store.requests.listing(filters, engineer, limit)
+        self,
+        filters: Mapping[str, str | None],
+        engineer: str | None,
+        page: tuple[Cursor | None, int],
+        reader: Actor,
+    ) -> Page[ReleaseRequest]:
+        """A page of requests matching the filters, newest first; a listing by holder notifies
+        them (when it is the holder, or someone who may act as them, who reads it)."""
+        cursor, limit = page
+        rows, total = await self.store.requests.listing(filters, engineer, cursor, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
         holder = filters.get("holder")
         if holder and reader.owns(holder, filters.get("repo")):
             rows = await self.mark_notified(rows, "listing")
-        return [await self.to_wire(row) for row in rows]
+        after = Cursor(rows[-1]["created_at"], rows[-1]["id"]).encode() if more and rows else None
+        return Page([await self.to_wire(row) for row in rows], total, after)
 
     async def mark_notified(self, rows: list[Row], via: str) -> list[Row]:
         """Record that the holder has now seen these pending requests (first time only)."""
