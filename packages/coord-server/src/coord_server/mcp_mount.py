@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coord_mcp.remote import RemoteEndpoint
+from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.http import MAX_JSON_BODY, read_body
 
 MCP_PATH = "/mcp"
@@ -38,6 +39,12 @@ class BoundedBody:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(Request(scope, receive), self.limit)
+        if not body.strip():  # the SDK would answer a bare 400 without a content type
+            raise CoordError(
+                ErrorCode.BAD_REQUEST,
+                "POST /mcp takes one JSON-RPC message as its body (Content-Type: "
+                "application/json); the body is empty.",
+            )
         delivered = False
 
         async def replay() -> Message:
