@@ -223,9 +223,10 @@ OPERATIONS = (
               body=RegisterCheckoutRequest, tags=SERVICE),
 )  # fmt: skip
 
-EVERY_REQUEST = (ErrorCode.INVALID_TEXT, ErrorCode.UNAVAILABLE)
-"""Any request: the query text guard (a free-text query parameter with a control character) and
-the concurrency cap (COORD_LIMIT_CONCURRENCY) answer before any route."""
+EVERY_REQUEST = (ErrorCode.BAD_REQUEST, ErrorCode.INVALID_TEXT, ErrorCode.UNAVAILABLE)
+"""Any request: the HTTP parser (a request line and headers over 64 KiB), the query text guard
+(a free-text query parameter with a control character) and the concurrency cap
+(COORD_LIMIT_CONCURRENCY) answer before any route."""
 AUTHENTICATED = (ErrorCode.UNAUTHORIZED,)
 CHANGING = (ErrorCode.UNSUPPORTED_MEDIA_TYPE, ErrorCode.FORBIDDEN)
 """A request that may change state: the gate refuses form and text bodies, and read-only
