@@ -80,6 +80,22 @@ def test_every_reference_resolves() -> None:
     assert refs and refs <= set(DOCUMENT["components"]["schemas"])
 
 
+def test_every_link_names_an_operation_and_its_parameters() -> None:
+    links = [
+        link
+        for methods in DOCUMENT["paths"].values()
+        for described in methods.values()
+        for answer in described["responses"].values()
+        for link in answer.get("links", {}).values()
+    ]
+    assert len(links) >= 8
+    for link in links:
+        path, method = link["operationRef"].removeprefix("#/paths/").rsplit("/", 1)
+        target = operation(method, path.replace("~1", "/").replace("~0", "~"))
+        names = {param["name"] for param in target["parameters"]}
+        assert set(link.get("parameters", {})) <= names, link
+
+
 async def test_a_bodyless_mcp_post_is_a_coord_error(client: httpx.AsyncClient) -> None:
     answer = await client.post("/mcp")
     assert answer.status_code == 400

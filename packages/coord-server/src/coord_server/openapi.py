@@ -9,6 +9,7 @@ what the service answers (a test runs schemathesis against a real server to hold
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -93,6 +94,24 @@ PATTERNS = (ErrorCode.INVALID_PATTERN, ErrorCode.PATTERN_TOO_COMPLEX, ErrorCode.
 
 
 @dataclass(frozen=True)
+class Link:
+    """A later call that takes a value from this answer (an OpenAPI link: generated clients and
+    stateful testers follow it from a created claim to its release, say)."""
+
+    status: int
+    method: str
+    path: str
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    """Parameter of the later call -> where its value is, as a runtime expression."""
+    body: Mapping[str, str] = field(default_factory=dict)
+    """Body field of the later call -> where its value is."""
+
+
+CLAIM_ID = "$response.body#/claim_ids/0"
+CREATED_ID = "$response.body#/id"
+
+
+@dataclass(frozen=True)
 class Operation:
     """One route as the document describes it.
 
@@ -120,6 +139,7 @@ class Operation:
     raw_body: tuple[str, ...] = ()
     """Media types of a body that is not a JSON model (owners.yaml, an MCP message)."""
     tags: tuple[str, ...] = ("claims",)
+    links: tuple[Link, ...] = ()
 
 
 OPERATIONS = (
@@ -133,7 +153,10 @@ OPERATIONS = (
     Operation("POST", "/claims", "Claim patterns: 200 granted, 409 conflict, 400 invalid scope. "
               "The operator token must name `engineer` (422 otherwise).",
               {200: CreateClaimsResponse, 409: CreateClaimsResponse}, body=CreateClaimsRequest,
-              errors=(*PATTERNS, ErrorCode.SCOPE_TOO_BROAD), idempotent=True),
+              errors=(*PATTERNS, ErrorCode.SCOPE_TOO_BROAD), idempotent=True,
+              links=(Link(200, "DELETE", "/claims/{claim_id}", {"claim_id": CLAIM_ID}),
+                     Link(200, "POST", "/claims/{claim_id}/extend", {"claim_id": CLAIM_ID}),
+                     Link(200, "POST", "/requests", body={"claim_id": CLAIM_ID}))),
     Operation("GET", "/claims", "List claims, newest first, a page at a time.", {200: ClaimList},
               params=ListQuery, flags=("active_only", "all_repos"), errors=FORBIDDEN),
     Operation("POST", "/claims/release", "Release several claims.", {200: ReleaseResponse},
@@ -158,7 +181,11 @@ OPERATIONS = (
               "with `wait_seconds`. The operator token must name `requester`.",
               {201: ReleaseRequest}, body=CreateReleaseRequest, idempotent=True,
               errors=(ErrorCode.NOT_FOUND, ErrorCode.INVALID_PATTERN, ErrorCode.RATE_LIMITED),
-              tags=("requests",)),
+              tags=("requests",),
+              links=tuple(Link(201, method, path, {"request_id": CREATED_ID}) for method, path in
+                          (("GET", "/requests/{request_id}"),
+                           ("GET", "/requests/{request_id}/events"),
+                           ("POST", "/requests/{request_id}/respond")))),
     Operation("GET", "/requests/{request_id}", "One release request; `wait_seconds` long-polls "
               "for its decision.", {200: ReleaseRequest}, params=WaitQuery,
               errors=(*FORBIDDEN, ErrorCode.RATE_LIMITED), tags=("requests",)),
@@ -206,7 +233,10 @@ OPERATIONS = (
     Operation("POST", "/admin/outbox/retry", "Re-arm failed or exhausted deliveries (operator).",
               {200: OutboxRetryResponse}, body=OutboxRetryRequest, tags=OUTBOX),
     Operation("POST", "/admin/tokens", "Create an engineer token; its secret is shown once "
-              "(operator).", {201: TokenCreated}, body=CreateTokenRequest, tags=TOKENS),
+              "(operator).", {201: TokenCreated}, body=CreateTokenRequest, tags=TOKENS,
+              links=(Link(201, "POST", "/admin/tokens/{token_id}/rotate",
+                          {"token_id": CREATED_ID}),
+                     Link(201, "DELETE", "/admin/tokens/{token_id}", {"token_id": CREATED_ID}))),
     Operation("GET", "/admin/tokens", "Every engineer token, without secrets (operator).",
               {200: TokenList}, errors=FORBIDDEN, tags=TOKENS),
     Operation("POST", "/admin/tokens/{token_id}/rotate", "A new secret for a token; the old one "
@@ -362,9 +392,27 @@ def _responses(operation: Operation) -> dict[str, Any]:
     for code in error_codes(operation):
         by_status.setdefault(HTTP_STATUS[code], []).append(code)
     statuses = sorted(set(operation.answers) | set(by_status))
-    return {str(status): _answer(operation.answers.get(status, None), by_status.get(status, []),
-                                 status in operation.answers)
-            for status in statuses}  # fmt: skip
+    responses = {str(status): _answer(operation.answers.get(status, None),
+                                      by_status.get(status, []), status in operation.answers)
+                 for status in statuses}  # fmt: skip
+    for link in operation.links:
+        responses[str(link.status)].setdefault("links", {})[_link_name(link)] = _link(link)
+    return responses
+
+
+def _link_name(link: Link) -> str:
+    words = re.findall(r"[a-z]+", f"{link.method.lower()} {link.path.replace('{', ' by ')}")
+    return "".join(word.capitalize() for word in words)
+
+
+def _link(link: Link) -> dict[str, Any]:
+    pointer = link.path.replace("~", "~0").replace("/", "~1")
+    described: dict[str, Any] = {"operationRef": f"#/paths/{pointer}/{link.method.lower()}"}
+    if link.parameters:
+        described["parameters"] = dict(link.parameters)
+    if link.body:
+        described["requestBody"] = dict(link.body)
+    return described
 
 
 def _answer(content: Content, codes: list[ErrorCode], answered: bool) -> dict[str, Any]:
