@@ -63,7 +63,12 @@ def create(
 
 
 @app.command("list")
-def list_tokens(json_output: JsonOption = False) -> None:
+def list_tokens(
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Print every cell whole instead of fitting the terminal.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
     """List every token, newest first. Secrets are never shown."""
     with service(current_target()) as client:
         listing = client.list_tokens()
@@ -77,6 +82,7 @@ def list_tokens(json_output: JsonOption = False) -> None:
     table(
         ["id", "engineer", "repo", "access", "state", "expires", "last used"],
         [_row(token, now) for token in listing.tokens],
+        wide=wide,
     )
 
 
