@@ -155,9 +155,25 @@ def test_init_stores_the_piped_json_0600_gitignored(cli_service: Service, new_us
     assert stat.S_IMODE(local_env.stat().st_mode) == 0o600
     values = parse_local_env(local_env.read_text(encoding="utf-8"))
     assert values["COORD_AUTH_TOKEN"] == created["token"]
-    assert values["COORD_USER"] == "alex"
+    assert "COORD_USER" not in values  # the hooks derive alex/<tool>/<checkout> from git
+    assert "may not act as" not in done.stderr
     status = new_user.git(clone.root, "status", "--porcelain", "--untracked-files=all")
     assert status.split() == ["??", ".gitignore"]  # the new ignore block; local.env stays ignored
+
+
+def test_init_says_when_the_names_used_here_are_not_the_tokens(
+    cli_service: Service, new_user: User
+) -> None:
+    created = _create(cli_service, "robin", "--repo", "acme/other")
+    clone = new_user.clone()
+    new_user.git(clone.root, "config", "user.email", "alex@example.com")
+
+    done = new_user.coord("init", "--token", "-", cwd=clone.root, stdin=json.dumps(created))
+
+    assert done.returncode == 0, done.stderr
+    assert "agents here act as alex (git's user.email)" in done.stderr
+    assert "COORD_USER=robin/<tool>/<checkout>" in done.stderr
+    assert "bound to repo acme/other, but this checkout is shop" in done.stderr
 
 
 def test_init_refuses_to_write_through_a_symlink(cli_service: Service, new_user: User) -> None:

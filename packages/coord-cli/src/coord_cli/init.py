@@ -128,7 +128,7 @@ def _store_token(
     """`--token` without `--tool`: only the token (and the gitignore block) is written."""
     url = _checked_url(service_url or previous.service_url or _local_service_url())
     repo_id = detect_repo_id(checkout)
-    changes = plan_token(checkout.top, given, repo_id, url, url_given=service_url is not None)
+    changes = plan_token(checkout.top, given.token, repo_id, url, service_url is not None)
     for change in changes:
         apply(change)
     notes = _token_notes(checkout, given, previous)
@@ -148,19 +148,43 @@ def _store_token(
 
 
 def _token_notes(checkout: Checkout, given: GivenToken, previous: RepoConfig) -> list[str]:
+    stored = read_local_env(checkout.top / LOCAL_ENV_FILE)
     notes = []
-    current = read_local_env(checkout.top / LOCAL_ENV_FILE).get("COORD_REPO_ID")
-    if given.repo and current and current != given.repo:
+    repo = stored.get("COORD_REPO_ID")
+    if given.repo and repo and repo != given.repo:
         notes.append(
-            f"the token is bound to repo {given.repo}, but this checkout is {current}: "
-            "the service will refuse its claims; create a token with `--repo "
-            f"{current}`"
+            f"the token is bound to repo {given.repo}, but this checkout is {repo}: the service "
+            f"will refuse its claims; ask for a token created with `--repo {repo}`"
+        )
+    name, where = _acting_name(checkout, stored)
+    if given.engineer and name and not is_own(name, given.engineer):
+        notes.append(
+            f"agents here act as {name} ({where}), which a token of {given.engineer} may not "
+            f"act as: set COORD_USER={given.engineer}/<tool>/<checkout> in {LOCAL_ENV_FILE}, "
+            "or ask for a token of that name"
         )
     if not previous.tools:
-        notes.append(
-            "no agent tool is wired here yet: run `coord init --tool claude` (or codex, cursor)"
-        )
+        notes.append("no agent tool is wired here yet: run `coord init --tool claude` (or codex)")
     return notes
+
+
+def _acting_name(checkout: Checkout, stored: dict[str, str]) -> tuple[str | None, str]:
+    """Who the hooks act as here, derived as they do: COORD_USER, else the person from git."""
+    user = stored.get("COORD_USER")
+    if not is_placeholder(user):
+        return str(user).strip(), f"COORD_USER in {LOCAL_ENV_FILE}"
+    email = (checkout.config_value("user.email") or "").partition("@")[0].strip()
+    if email:
+        return email, "git's user.email"
+    name = checkout.config_value("user.name")
+    if name:
+        return name, "git's user.name"
+    return os.environ.get("USER") or None, "$USER"
+
+
+def is_own(name: str, engineer: str) -> bool:
+    """Whether a token of `engineer` may act as `name`: the same, or a name beneath it."""
+    return name == engineer or name.startswith(engineer.rstrip("/") + "/")
 
 
 def _local_service_url() -> str:

@@ -26,7 +26,6 @@ from coord_cli._git import Checkout
 from coord_cli._templates import GITIGNORE_BLOCK, PRE_PUSH, read_template
 from coord_cli.errors import CliError, ExitCode
 from coord_cli.git_hook import plan_hook
-from coord_cli.given_token import GivenToken
 from coord_cli.local_config import (
     CONFIG_FILE,
     LOCAL_ENV_FILE,
@@ -192,38 +191,23 @@ def _env_updates(current: dict[str, str], wiring: Wiring) -> dict[str, str]:
     return updates
 
 
-def plan_token(
-    top: Path, token: GivenToken, repo_id: str, url: str, url_given: bool
-) -> list[FileChange]:
+def plan_token(top: Path, token: str, repo_id: str, url: str, url_given: bool) -> list[FileChange]:
     """`coord init --token` without `--tool`: the gitignore block, then the token in local.env.
 
     An existing local.env keeps its other lines (its URL too, unless `url_given`); a new one is
-    made from the template for `url` and `repo_id`. `COORD_USER` follows the token's engineer
-    when the token says who it is and the file names nobody, or someone the token may not act
-    as (every call would then be refused).
+    made from the template for `url` and `repo_id`.
     """
     path = top / LOCAL_ENV_FILE
     refuse_links(path)
     existing = read_secret(path)
     if existing is None:
-        values = {"api_url": url, "token": token.token, "repo_id": repo_id}
+        values = {"api_url": url, "token": token, "repo_id": repo_id}
         existing = render_local_env(read_template(LOCAL_ENV_FILE), values)
-    updates = {"COORD_AUTH_TOKEN": token.token, **({"COORD_API_URL": url} if url_given else {})}
-    engineer = token.engineer
-    if engineer and not _acts_as(parse_local_env(existing).get("COORD_USER"), engineer):
-        updates["COORD_USER"] = engineer
-    text = update_local_env(existing, updates)
+    updates = {"COORD_AUTH_TOKEN": token, **({"COORD_API_URL": url} if url_given else {})}
     return [
         _block_file(top, ".gitignore", GITIGNORE_BLOCK),
-        plan_secret(path, LOCAL_ENV_FILE, text),
+        plan_secret(path, LOCAL_ENV_FILE, update_local_env(existing, updates)),
     ]
-
-
-def _acts_as(user: str | None, engineer: str) -> bool:
-    if is_placeholder(user):
-        return False
-    name = str(user).strip()
-    return name == engineer or name.startswith(f"{engineer}/")
 
 
 def _owners(top: Path, relative: str) -> FileChange:
