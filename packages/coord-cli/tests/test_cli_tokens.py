@@ -153,6 +153,7 @@ def test_init_stores_the_piped_json_0600_gitignored(cli_service: Service, new_us
     assert "for alex" in done.stdout and str(created["token"]) not in done.stdout + done.stderr
     local_env = _local_env(clone.root)
     assert stat.S_IMODE(local_env.stat().st_mode) == 0o600
+    assert stat.S_IMODE(local_env.parent.stat().st_mode) & 0o022 == 0  # nobody else may swap it
     values = parse_local_env(local_env.read_text(encoding="utf-8"))
     assert values["COORD_AUTH_TOKEN"] == created["token"]
     assert "COORD_USER" not in values  # the hooks derive alex/<tool>/<checkout> from git

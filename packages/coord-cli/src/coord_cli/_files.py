@@ -20,6 +20,8 @@ from coord_cli.errors import CliError, ExitCode
 
 NEW_FILE_MODE = 0o644
 SECRET_MODE = 0o600
+NEW_DIR_MODE = 0o755
+"""A directory coord creates is never writable by others, whatever the umask allows."""
 
 
 class Action(StrEnum):
@@ -123,7 +125,7 @@ def write_secret(path: Path, content: bytes) -> None:
     link swapped in after the check is refused too. The scratch file is created 0600 with
     `O_EXCL`, so the secret is never readable by others, not even for a moment.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=NEW_DIR_MODE, parents=True, exist_ok=True)
     refuse_links(path)
     try:
         directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -186,7 +188,7 @@ def apply(change: FileChange) -> None:
 
 def write_atomic(path: Path, content: bytes, mode: int) -> None:
     """Write `content` to `path` with permission bits `mode`, all at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=NEW_DIR_MODE, parents=True, exist_ok=True)
     scratch = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
