@@ -115,7 +115,13 @@ def read_secret(path: Path) -> str | None:
         refuse_links(path)  # ELOOP: explain the link rather than the errno
         raise _unwritable(path, exc) from exc
     with os.fdopen(descriptor, "rb") as handle:
-        return handle.read().decode("utf-8", errors="replace")
+        content = handle.read()
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(
+            f"{path} is not UTF-8 text", "fix or delete it, then run the command again"
+        ) from None
 
 
 def write_secret(path: Path, content: bytes) -> None:
