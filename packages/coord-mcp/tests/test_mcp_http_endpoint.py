@@ -32,7 +32,10 @@ def build_app(database: Path) -> Starlette:
     from coord_server.mcp_mount import install_mcp  # noqa: PLC0415
     from coord_server.settings import load_settings  # noqa: PLC0415
 
-    application = create_app(load_settings(auth_token=TOKEN, database_path=database))
+    settings = load_settings(
+        auth_token=TOKEN, database_path=database, mcp_allowed_hosts=("coord.test",)
+    )
+    application = create_app(settings)
     if not any(getattr(route, "path", None) == "/mcp" for route in application.routes):
         install_mcp(application)  # until create_app registers the mount itself
     return application
@@ -108,12 +111,12 @@ async def test_two_remote_agents_conflict_and_release(app: Starlette) -> None:
         assert refused["refusal"]["code"] == "conflict"
         assert refused["refusal"]["blockers"][0]["conflicting_claim"]["engineer"] == "alice"
         assert "wait_seconds=" in refused["next_step"]
-        released = await call(a, "release_claims", claim_ids=held["result"]["claim_ids"])
-        assert released["result"]["released"] == 1
+        released = await call(a, "release_claims", claim_ids=held["claim_ids"])
+        assert released["released"] == 1
         granted = await call(b, "claim_files", engineer="bob", patterns=["api/users.py"])
         assert granted["ok"], granted
         ended = await call(b, "release_session")
-        assert ended["result"]["released"] == 1
+        assert ended["released"] == 1
 
 
 async def test_the_endpoint_needs_the_bearer_token(app: Starlette) -> None:

@@ -60,7 +60,7 @@ def test_a_conflict_names_holder_claim_expiry_and_every_way_forward() -> None:
     assert "wait_seconds=300" in outcome.next_step
     assert "request_release(claim_id='clm_7'" in outcome.next_step
     assert "symbols=" in outcome.next_step
-    assert outcome.result is response
+    assert outcome.payload is response
 
 
 def test_a_symbol_holder_suggests_narrowing_to_other_symbols() -> None:
