@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import jsonschema
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -147,3 +148,79 @@ async def test_the_endpoint_answers_503_outside_the_lifespan_and_serves_after_a_
             remote_agent(application) as client,
         ):
             assert len((await client.list_tools()).tools) == 12
+
+
+# -- result shapes -------------------------------------------------------------------------------
+
+DECLARED = {spec.name: spec.definition().output_schema for spec in TOOLS}
+
+
+async def checked(
+    client: Client, results: dict[str, list[Any]], tool: str, **arguments: Any
+) -> dict[str, Any]:
+    """Call `tool` and check its result against the output schema the tool declares."""
+    outcome = await call(client, tool, **arguments)
+    schema = DECLARED[tool]
+    assert schema is not None
+    jsonschema.Draft202012Validator(schema).validate(outcome)
+    assert "result" not in outcome  # the answer is flat, never nested
+    results.setdefault(tool, []).append(outcome)
+    return outcome
+
+
+async def test_every_tool_answers_flat_under_its_declared_output_schema(app: Starlette) -> None:
+    results: dict[str, list[Any]] = {}
+    repo = {"X-Coord-Repo": "acme/shapes"}
+    alice = {**repo, "X-Coord-Session": "sa", "X-Coord-User": "alice"}
+    bob = {**repo, "X-Coord-Session": "sb", "X-Coord-User": "bob"}
+    async with remote_agent(app, **alice) as a, remote_agent(app, **bob) as b:
+        app_py = ["src/app.py"]
+        held = await checked(
+            a, results, "claim_files", patterns=app_py, symbols={"src/app.py": ["Router::go"]}
+        )
+        assert held["ok"] and held["claims"][0]["id"] == held["claim_ids"][0]
+        mine = {"src/app.py": ["Router", "boot"]}
+        refused = await checked(b, results, "claim_files", patterns=app_py, symbols=mine)
+        assert (refused["ok"], refused["claim_ids"], refused["options"]) == (
+            False, [], ["wait", "narrow_claim", "escalate"],
+        )  # fmt: skip
+        overlap = [{"file": "src/app.py", "symbols": ["Router"]}]
+        assert refused["conflicts"][0]["symbol_overlap"] == overlap
+        assert "drop Router from your symbols" in refused["next_step"]
+        asked = await checked(
+            b, results, "check_conflicts", files=app_py, symbols={"src/app.py": ["Router"]}
+        )
+        assert (asked["has_conflicts"], asked["safe"], asked["safe_to_proceed"]) == (
+            True,
+            False,
+            False,
+        )
+        assert asked["conflicts"][0]["symbol_overlap"] == overlap
+        listed = await checked(b, results, "list_claims")
+        assert listed["count"] == 1 and listed["claims"][0]["engineer"] == "alice"
+        kept = await checked(a, results, "extend_claims", claim_ids=held["claim_ids"], ttl_hours=2)
+        assert kept["failed"] == {} and kept["claims"][0]["id"] == held["claim_ids"][0]
+        blocker = refused["conflicts"][0]["conflicting_claim"]["id"]
+        filed = await checked(b, results, "request_release", claim_id=blocker, reason="need it")
+        assert filed["state"] == "pending" and filed["holder"] == "alice"
+        inbox = await checked(a, results, "pending_requests")
+        assert [request["id"] for request in inbox["requests"]] == [filed["id"]]
+        await checked(a, results, "respond_to_request", request_id=filed["id"], decision="approved")
+        decided = await checked(b, results, "wait_for_request", request_id=filed["id"], timeout=5)
+        assert decided["decision"] == "approved"
+        filed_by_b = await checked(b, results, "my_requests")
+        assert (filed_by_b["queued"], [r["id"] for r in filed_by_b["requests"]]) == (
+            False, [filed["id"]],
+        )  # fmt: skip
+        waiting = await checked(b, results, "my_requests", queued=True)
+        assert (waiting["queued"], waiting["requests"], waiting["count"]) == (True, [], 0)
+        gone = await checked(b, results, "cancel_queue_request", queue_id="q_missing")
+        assert gone["ok"] is False or gone["cancelled"] is False
+        mine_now = await checked(b, results, "claim_files", patterns=["src/other.py"])
+        freed = await checked(b, results, "release_claims", claim_ids=mine_now["claim_ids"])
+        assert freed["released"] == 1
+        ended = await checked(b, results, "release_session")
+        assert ended["ok"] and isinstance(ended["released"], int)
+        bad = await checked(b, results, "claim_files", patterns=[])
+        assert set(bad) == {"ok", "summary", "next_step", "refusal"}  # refused before any call
+    assert set(results) == {spec.name for spec in TOOLS}

@@ -224,7 +224,8 @@ def _narrowing(blockers: Sequence[Conflict]) -> list[str]:
     for conflict in blockers:
         held = conflict.conflicting_claim
         if conflict.symbol_overlap:
-            taken = ", ".join(conflict.symbol_overlap)
+            mine = (symbol for place in conflict.symbol_overlap for symbol in place.symbols)
+            taken = ", ".join(dict.fromkeys(mine))
             steps.append(f"drop {taken} from your symbols for {conflict.your_pattern!r}")
         elif held.symbols:
             taken = ", ".join(held.symbols)
