@@ -19,6 +19,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 
+from coord_mcp.remote import transport_security
 from coord_mcp.tools import TOOLS
 
 pytestmark = pytest.mark.anyio
@@ -62,8 +63,8 @@ def http_client(app: Starlette, **headers: str) -> httpx2.AsyncClient:
 
 
 @asynccontextmanager
-async def remote_agent(app: Starlette, **headers: str) -> AsyncIterator[Client]:
-    auth = {"Authorization": f"Bearer {TOKEN}", **headers}
+async def remote_agent(app: Starlette, token: str = TOKEN, **headers: str) -> AsyncIterator[Client]:
+    auth = {"Authorization": f"Bearer {token}", **headers}
     async with http_client(app, **auth) as http:
         transport = streamable_http_client(f"{BASE}/mcp", http_client=http)
         async with Client(transport, mode="legacy") as client:
@@ -224,3 +225,122 @@ async def test_every_tool_answers_flat_under_its_declared_output_schema(app: Sta
         bad = await checked(b, results, "claim_files", patterns=[])
         assert set(bad) == {"ok", "summary", "next_step", "refusal"}  # refused before any call
     assert set(results) == {spec.name for spec in TOOLS}
+
+
+# -- identity: the token's principal -------------------------------------------------------------
+
+
+async def engineer_token(app: Starlette, engineer: str) -> str:
+    async with http_client(app, Authorization=f"Bearer {TOKEN}") as http:
+        created = await http.post("/admin/tokens", json={"engineer": engineer})
+    assert created.status_code == 201, created.text
+    token: str = created.json()["token"]
+    return token
+
+
+async def claims_in(app: Starlette, repo: str) -> list[dict[str, Any]]:
+    async with http_client(app, Authorization=f"Bearer {TOKEN}") as http:
+        listed = await http.get("/claims", params={"repo": repo})
+    claims: list[dict[str, Any]] = listed.json()["claims"]
+    return claims
+
+
+async def test_an_engineer_outside_the_token_is_refused_as_the_routes_refuse_it(
+    app: Starlette,
+) -> None:
+    token = await engineer_token(app, "alice")
+    repo = {"X-Coord-Repo": "acme/who"}
+    async with remote_agent(app, token, **repo) as client:
+        as_bob = await call(client, "claim_files", engineer="bob", patterns=["src/a.py"])
+        checked_as_bob = await call(client, "check_conflicts", engineer="bob", files=["src/a.py"])
+        released_as_bob = await call(client, "release_claims", claim_ids=["c1"], engineer="bob")
+    for refused in (as_bob, checked_as_bob, released_as_bob):
+        assert refused["ok"] is False
+        assert (refused["refusal"]["code"], refused["refusal"]["http_status"]) == (
+            "forbidden", 403,
+        )  # fmt: skip
+        assert "may act as 'alice' or 'alice/...' only" in refused["refusal"]["detail"]
+    assert "engineer 'bob' is not yours" in as_bob["refusal"]["detail"]
+    assert await claims_in(app, "acme/who") == []  # nothing was sent on bob's behalf
+
+
+async def test_an_omitted_engineer_is_the_tokens_own(app: Starlette) -> None:
+    token = await engineer_token(app, "alice")
+    async with remote_agent(app, token, **{"X-Coord-Repo": "acme/own"}) as client:
+        granted = await call(client, "claim_files", patterns=["src/a.py"])
+        beneath = await call(
+            client, "claim_files", engineer="alice/claude/x", patterns=["docs/b.md"]
+        )
+    assert granted["ok"] and granted["claims"][0]["engineer"] == "alice", granted
+    assert beneath["ok"] and beneath["claims"][0]["engineer"] == "alice/claude/x", beneath
+    stored = {(claim["pattern"], claim["engineer"]) for claim in await claims_in(app, "acme/own")}
+    assert stored == {("src/a.py", "alice"), ("docs/b.md", "alice/claude/x")}
+
+
+async def test_the_user_header_does_not_override_the_token(app: Starlette) -> None:
+    token = await engineer_token(app, "alice")
+    headers = {"X-Coord-Repo": "acme/hdr", "X-Coord-User": "mallory"}
+    async with remote_agent(app, token, **headers) as client:
+        refused = await call(client, "claim_files", patterns=["src/a.py"])
+    assert refused["refusal"]["code"] == "forbidden"
+    assert "the X-Coord-User header 'mallory' is not yours" in refused["refusal"]["detail"]
+    assert await claims_in(app, "acme/hdr") == []
+
+
+async def test_the_operator_token_still_acts_as_anyone(app: Starlette) -> None:
+    async with remote_agent(app, **{"X-Coord-Repo": "acme/op"}) as client:
+        granted = await call(client, "claim_files", engineer="zoe", patterns=["src/a.py"])
+    assert granted["ok"] and granted["claims"][0]["engineer"] == "zoe"
+
+
+# -- DNS rebinding ---------------------------------------------------------------------------------
+
+INITIALIZE = {
+    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "t", "version": "0"}},
+}  # fmt: skip
+MCP_ACCEPT = {"Accept": "application/json, text/event-stream"}
+
+
+async def post_initialize(app: Starlette, **headers: str) -> httpx2.Response:
+    async with http_client(app, Authorization=f"Bearer {TOKEN}", **MCP_ACCEPT) as http:
+        return await http.post("/mcp", json=INITIALIZE, headers=headers)
+
+
+async def test_a_foreign_host_is_refused_even_with_a_valid_token(app: Starlette) -> None:
+    foreign = await post_initialize(app, Host="attacker.example")
+    foreign_port = await post_initialize(app, Host="attacker.example:8080")
+    foreign_origin = await post_initialize(app, Host="127.0.0.1:8080", Origin="http://evil.example")
+    assert foreign.status_code == 421 and foreign_port.status_code == 421
+    assert foreign_origin.status_code == 403
+    for host in ("127.0.0.1:8080", "localhost", "[::1]:9", "coord.test", "coord.test:443"):
+        answered = await post_initialize(app, Host=host)
+        assert answered.status_code == 200, (host, answered.text)
+    same_origin = await post_initialize(app, Host="localhost:8080", Origin="http://localhost:8080")
+    assert same_origin.status_code == 200
+
+
+def test_allowed_hosts_are_the_setting_and_a_specific_bind_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from coord_server.mcp_mount import allowed_hosts  # noqa: PLC0415
+    from coord_server.settings import load_settings  # noqa: PLC0415
+
+    monkeypatch.setenv("COORD_AUTH_TOKEN", TOKEN)
+    monkeypatch.setenv("COORD_MCP_ALLOWED_HOSTS", " coord.example.com, proxy.internal:8443 ,")
+    assert allowed_hosts(load_settings()) == ["coord.example.com", "proxy.internal:8443"]
+    monkeypatch.setenv("COORD_HOST", "10.1.2.3")
+    assert allowed_hosts(load_settings())[-1] == "10.1.2.3"
+    monkeypatch.setenv("COORD_HOST", "fd00::5")
+    assert allowed_hosts(load_settings())[-1] == "[fd00::5]"
+
+
+def test_a_star_turns_the_host_check_off_and_loopback_is_always_allowed() -> None:
+    assert transport_security(["*"]).enable_dns_rebinding_protection is False
+    guarded = transport_security(["coord.example.com"])
+    assert guarded.enable_dns_rebinding_protection is True
+    assert {"localhost:*", "127.0.0.1:*", "[::1]:*", "coord.example.com:*"} <= set(
+        guarded.allowed_hosts
+    )
+    assert "https://coord.example.com" in guarded.allowed_origins

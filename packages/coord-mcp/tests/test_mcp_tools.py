@@ -324,3 +324,37 @@ async def test_a_bad_configured_repo_id_is_refused_naming_the_file(workdir: Path
     assert "COORD_REPO_ID" in outcome["next_step"]
     assert outcome["refusal"]["config_file"] == str(workdir / ".coordination" / "local.env")
     assert service.requests == []
+
+
+async def test_the_configured_token_goes_with_every_call_and_names_who_acts(
+    workdir: Path,
+) -> None:
+    token = "coord_pat_" + "k" * 43
+    (workdir / ".coordination" / "local.env").write_text(
+        f"COORD_AUTH_TOKEN={token}\nCOORD_REPO_ID=acme/web\n", encoding="utf-8"
+    )
+
+    def grant(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"claim_ids": ["c1"], "claims": []})
+
+    service = FakeService(grant)
+    async with connected(service, workdir) as client:
+        granted = await call(client, "claim_files", patterns=["a.py"])
+        await call(client, "list_claims")
+    assert granted["ok"] and granted["claim_ids"] == ["c1"]
+    assert [sent.headers["authorization"] for sent in service.requests] == [f"Bearer {token}"] * 2
+    # No engineer named and no COORD_USER: the service acts as the token's own engineer.
+    assert "engineer" not in json.loads(service.requests[0].content)
+
+
+async def test_an_unnamed_engineer_the_service_needs_says_how_to_name_one(
+    workdir: Path,
+) -> None:
+    def needs_a_name(request: httpx.Request) -> httpx.Response:
+        detail = "invalid request: body.engineer: Field required"
+        return httpx.Response(422, json={"detail": detail, "code": "validation_error"})
+
+    async with connected(FakeService(needs_a_name), workdir) as client:
+        refused = await call(client, "check_conflicts", files=["a.py"])
+    assert refused["refusal"]["code"] == "validation_error"
+    assert "COORD_USER" in refused["next_step"]
