@@ -192,7 +192,7 @@ async def release_claims(caller: Caller, args: ReleaseClaimsArguments) -> ToolRe
 async def extend_claims(caller: Caller, args: ExtendClaimsArguments) -> ToolResult:
     """Give each claim a new expiry; claims that cannot be extended are listed, not fatal."""
     outcome = ExtendedClaims()
-    engineer = caller.identity.acting_engineer(args.engineer)
+    engineer = caller.identity.named_engineer(args.engineer)
     request = ExtendClaimRequest(engineer=engineer, ttl_hours=args.ttl_hours)
     for claim_id in dict.fromkeys(args.claim_ids):
         try:
@@ -213,9 +213,10 @@ async def extend_claims(caller: Caller, args: ExtendClaimsArguments) -> ToolResu
         detail=f"{summary}; not extended: {', '.join(outcome.failed)} (see failed)",
         http_status=404,
     )
+    mine = f"engineer={engineer!r}" if engineer else ""
     step = (
-        f"list_claims(engineer={engineer!r}) shows your active claims; claims that expired "
-        "or were released must be claimed again with claim_files."
+        f"list_claims({mine}) shows your active claims; claims that expired or were released "
+        "must be claimed again with claim_files."
     )
     return refused(refusal, step, outcome)
 

@@ -105,7 +105,8 @@ class ExtendClaimsArguments(ToolArguments):
     claim_ids: NonEmptyList
     """Ids of your claims to keep longer."""
     engineer: Engineer | None = None
-    """You, the holder. Defaults as for claim_files."""
+    """You, the holder. When omitted: COORD_USER (on `/mcp`, the `X-Coord-User` header), else
+    whichever engineer your token acts as (`alex` covers `alex/...`)."""
     ttl_hours: TtlHours
     """New lifetime counted from now, in (0, 168] hours."""
 

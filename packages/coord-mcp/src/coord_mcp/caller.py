@@ -52,14 +52,20 @@ class Identity:
     """Where `user` came from, for refusals that name it."""
 
     def acting_engineer(self, explicit: str | None = None, field: str = "engineer") -> str | None:
-        """The engineer for a call: the argument, else `user`, else the token's engineer, else
-        the last one used. A 403 `CoordError` when the principal may not act as the one named."""
+        """The engineer for a call: the argument, else `user`, else the last one used, else the
+        token's engineer. A 403 `CoordError` when the principal may not act as the one named."""
+        named = self.named_engineer(explicit, field)
+        if named is None and self.principal is not None:
+            return self.principal.engineer
+        return named
+
+    def named_engineer(self, explicit: str | None = None, field: str = "engineer") -> str | None:
+        """Like `acting_engineer` without the token's own engineer: None lets the service apply
+        the token's whole namespace (`alex` and `alex/...`), where naming `alex` means only it."""
         if explicit:
             return self.allowed(explicit, field)
         if self.user:
             return self.allowed(self.user, self.user_source)
-        if self.principal is not None and self.principal.engineer:
-            return self.principal.engineer
         return self.last_engineer
 
     def allowed(self, named: str | None, field: str = "engineer") -> str | None:
