@@ -133,6 +133,14 @@ async def test_disjoint_symbols_of_one_file_coexist(  # type: ignore[no-untyped-
         )
         assert clash["refusal"]["code"] == "conflict"
         assert clash["refusal"]["blockers"][0]["conflicting_claim"]["engineer"] == "alice"
+        assert clash["claim_ids"] == []
+        (conflict,) = clash["conflicts"]
+        assert conflict["symbol_overlap"] == [{"file": path, "symbols": ["handle_login"]}]
+        asked = await b.call(
+            "check_conflicts", engineer="bob", files=[path], symbols={path: ["handle_login"]}
+        )
+        assert (asked["has_conflicts"], asked["safe"]) == (True, False)
+        assert asked["conflicts"][0]["symbol_overlap"] == conflict["symbol_overlap"]
 
         typo = await b.call(
             "claim_files", engineer="bob", patterns=[path], symbols={path: ["Session::refersh"]}
