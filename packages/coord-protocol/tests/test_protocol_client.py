@@ -131,3 +131,28 @@ async def test_async_client_reads_answers_the_same_way() -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_claim_listing_follows_every_page_up_to_its_bound() -> None:
+    pages = {None: ("c1", "p2"), "p2": ("c2", "p3"), "p3": ("c3", None)}
+    asked: list[str | None] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        asked.append(cursor)
+        claim_id, after = pages[cursor]
+        claim = {
+            "id": claim_id,
+            "engineer": "alex",
+            "pattern": "a.ts",
+            "claim_type": "file",
+            "fence": 1,
+            "created_at": "2026-01-01T00:00:00Z",
+            "expires_at": "2026-01-01T04:00:00Z",
+        }
+        body = {"claims": [claim], "count": 1, "total": 3, "next_cursor": after}
+        return httpx.Response(200, json=body)
+
+    listing = _client(serve).list_claims(engineer="alex")
+    assert [c.id for c in listing.claims] == ["c1", "c2", "c3"] and asked == [None, "p2", "p3"]
+    assert (listing.count, listing.total, listing.next_cursor) == (3, 3, None)

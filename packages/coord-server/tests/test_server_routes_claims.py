@@ -47,7 +47,8 @@ async def test_overlapping_claim_of_another_engineer_is_409(client: httpx.AsyncC
     ("first", "second"),
     [
         (claim_body("alex", "src/a.ts"), claim_body("alex", "src/a.ts")),
-        (claim_body("alex", "a.ts", session_id="s1"), claim_body("sam", "a.ts", session_id="s1")),
+        (claim_body("alex", "a.ts", session_id="s1"),
+         claim_body("alex/claude", "a.ts", session_id="s1")),
         (claim_body("alex", "a.ts", repo="acme/web"), claim_body("sam", "a.ts", repo="acme/api")),
         (claim_body("alex", "src/a.ts", repo="acme/web"), claim_body("sam", "src/a.ts")),
         (claim_body("alex", "src/auth/**"), claim_body("sam", "src/auth_v2/x.ts")),
@@ -277,7 +278,11 @@ async def test_release_one_and_many(client: httpx.AsyncClient) -> None:
         "claim_ids"
     ]
     wrong_holder = await client.delete(f"/claims/{ids[0]}", params={"engineer": "sam"})
-    assert wrong_holder.status_code == 404 and wrong_holder.json()["code"] == "not_holder"
+    assert wrong_holder.status_code == 403 and wrong_holder.json()["code"] == "forbidden"
+    assert "'alex'" in wrong_holder.json()["detail"]  # names the owner
+    not_all = await client.post("/claims/release", json={"claim_ids": ids, "engineer": "sam"})
+    assert not_all.status_code == 403  # nothing released: all three are still active
+    assert (await client.get("/claims", params={"engineer": "alex"})).json()["count"] == 3
     released = await client.delete(f"/claims/{ids[0]}", params={"engineer": "alex"})
     assert released.json() == {"released": 1, "claim_ids": [ids[0]]}
     again = await client.delete(f"/claims/{ids[0]}")
@@ -301,7 +306,7 @@ async def test_extend_sets_new_expiry_and_checks_holder(client: httpx.AsyncClien
     not_owner = await client.post(
         f"/claims/{claim_id}/extend", json={"engineer": "sam", "ttl_hours": 2}
     )
-    assert not_owner.status_code == 404
+    assert not_owner.status_code == 403 and "'alex'" in not_owner.json()["detail"]
     out_of_range = await client.post(
         f"/claims/{claim_id}/extend", json={"engineer": "alex", "ttl_hours": 500}
     )

@@ -6,19 +6,37 @@ from pathlib import Path
 
 import pytest
 
-from coord_server.settings import Settings, SettingsError, load_settings, unknown_variables
+from coord_server.settings import (
+    Settings,
+    SettingsError,
+    insecure_warnings,
+    load_settings,
+    unknown_variables,
+)
 
 
 def test_defaults_match_the_documented_table(settings_env: pytest.MonkeyPatch) -> None:
     settings_env.setenv("COORD_AUTH_TOKEN", "secret")
     settings = load_settings()
-    assert (settings.host, settings.port, settings.log_level) == ("0.0.0.0", 8080, "info")
+    assert (settings.bind_host, settings.port, settings.log_level) == ("0.0.0.0", 8080, "info")
     assert settings.database_path == Path("./data/coordination.db")
     assert (settings.default_ttl_hours, settings.shared_ttl_hours) == (4.0, 2.0)
     assert (settings.max_claim_files, settings.max_claim_ratio) == (100, 0.2)
     assert (settings.idle_timeout_sec, settings.request_ttl_short_sec) == (1800, 300)
     assert settings.webhook_max_retries == 5 and settings.queue_age_boost_seconds == 60
     assert settings.auth_mode == "token" and settings.database_backend == "sqlite"
+
+
+def test_insecure_mode_listens_on_loopback_unless_told(settings_env: pytest.MonkeyPatch) -> None:
+    settings_env.setenv("COORD_ALLOW_INSECURE_NO_AUTH", "true")
+    quiet = load_settings()
+    assert quiet.bind_host == "127.0.0.1"
+    assert "127.0.0.1 only" in insecure_warnings(quiet)[0]
+    settings_env.setenv("COORD_HOST", "0.0.0.0")
+    told = load_settings()
+    assert told.bind_host == "0.0.0.0" and "WITHOUT authentication" in insecure_warnings(told)[0]
+    settings_env.setenv("COORD_AUTH_TOKEN", "secret")
+    assert insecure_warnings(load_settings()) == []
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,11 @@ def list_claims(
         say(f"No active claims{where}.")
         return
     _claims_table(listing.claims, wide)
+    if listing.next_cursor is not None:
+        say(
+            f"Showing the first {listing.count} of {listing.total} claims; narrow the list "
+            "with --engineer or --repo."
+        )
 
 
 def release(

@@ -95,6 +95,8 @@ def stale(
         emit_json({"stale": [entry.to_json() for entry in found], "released": released})
         return
     _show(found, days)
+    if listing.next_cursor is not None:
+        say(f"Looked at the first {listing.count} of {listing.total} claims only.")
     if released:
         say(f"Released {len(released)} claim(s).")
 

@@ -131,7 +131,11 @@ class ClaimList(WireModel):
     claims: list[Claim]
     """Matching claims, newest first."""
     count: int
-    """Number of claims listed."""
+    """Number of claims listed on this page."""
+    total: int = 0
+    """Number of claims that match, on every page."""
+    next_cursor: str | None = None
+    """Pass as `cursor` to list the next page; null on the last one."""
 
 
 class ReleaseClaimsRequest(RequestModel):

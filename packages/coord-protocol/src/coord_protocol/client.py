@@ -56,6 +56,9 @@ from coord_protocol.service import Meta, Readiness, WhoAmI
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
+MAX_LIST_PAGES = 20
+"""Pages a client follows for one listing (20 x 500 claims by default)."""
+
 DEFAULT_TIMEOUT_SEC = 30.0
 """Timeout of an ordinary call; long-polls add their own wait on top."""
 
@@ -354,8 +357,19 @@ class CoordClient:
         return self.send(Calls.create_claims(request, idempotency_key), CreateClaimsResponse)
 
     def list_claims(self, **filters: str | bool | None) -> ClaimList:
-        """List claims."""
-        return self.send(Calls.list_claims(**filters), ClaimList)
+        """List claims, following `next_cursor` for up to `MAX_LIST_PAGES` pages; past that
+        the answer keeps its `next_cursor`, so a caller can say it shows the first N of
+        `total`."""
+        page = self.send(Calls.list_claims(**filters), ClaimList)
+        claims = list(page.claims)
+        for _ in range(MAX_LIST_PAGES - 1):
+            if page.next_cursor is None:
+                break
+            page = self.send(Calls.list_claims(**filters, cursor=page.next_cursor), ClaimList)
+            claims += page.claims
+        return ClaimList(
+            claims=claims, count=len(claims), total=page.total, next_cursor=page.next_cursor
+        )
 
     def release_claims(self, request: ReleaseClaimsRequest) -> ReleaseResponse:
         """Release several claims."""

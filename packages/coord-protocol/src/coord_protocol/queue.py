@@ -56,6 +56,10 @@ class QueueList(WireModel):
     """Waiting entries in service order."""
     count: int
     """Number of entries."""
+    total: int = 0
+    """Number that match (the queue is always listed whole)."""
+    next_cursor: str | None = None
+    """Always null: the queue is never cut into pages."""
     queued: Literal[True] = True
     """Marks this list as the queue view."""
 

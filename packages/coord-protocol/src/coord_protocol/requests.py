@@ -100,6 +100,10 @@ class ReleaseRequestList(WireModel):
     """Matching requests, newest first."""
     count: int
     """Number listed."""
+    total: int = 0
+    """Number that match, on every page."""
+    next_cursor: str | None = None
+    """Pass as `cursor` to list the next page; null on the last one."""
 
 
 class RespondRequest(RequestModel):

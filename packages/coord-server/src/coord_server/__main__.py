@@ -12,7 +12,13 @@ import uvicorn
 
 from coord_server._http_protocol import HttpProtocol
 from coord_server.app import create_app
-from coord_server.settings import Settings, SettingsError, load_settings, unknown_variables
+from coord_server.settings import (
+    Settings,
+    SettingsError,
+    insecure_warnings,
+    load_settings,
+    unknown_variables,
+)
 from coord_server.storage import (
     InstanceLock,
     InstanceLockError,
@@ -80,7 +86,7 @@ def main() -> None:
         sys.stderr.write(f"coord-api: {exc}\n")
         raise SystemExit(2) from None
     _configure_logging(settings)
-    for warning in unknown_variables(os.environ):
+    for warning in [*unknown_variables(os.environ), *insecure_warnings(settings)]:
         logging.getLogger("coord.settings").warning("%s", warning)
     try:
         lock = _take_instance_lock(settings)
@@ -100,7 +106,7 @@ def main() -> None:
     gc.freeze()
     config = uvicorn.Config(
         app,
-        host=settings.host,
+        host=settings.bind_host,
         port=settings.port,
         log_level=settings.log_level,
         log_config=None,

@@ -194,8 +194,11 @@ class AppContext:
         self._events_elsewhere()
         self.expiry_loop.notify(None)
 
-    async def touch(self, request: Request, session_id: str | None) -> str | None:
-        """Count the request as activity of its session (header or body/query field)."""
+    async def touch(
+        self, request: Request, session_id: str | None, acting: str | None = None
+    ) -> str | None:
+        """Count the request as activity of its session (header or body/query field), after
+        checking that the session is the caller's own (`acting`: the engineer it acts as)."""
         header = request.headers.get("x-coord-session")
         if header is not None and not _valid_session(header):
             raise CoordError(
@@ -204,9 +207,14 @@ class AppContext:
             )
         session = session_id or header
         if session:
-            # The first engineer token to name a session is recorded as its owner (SPEC §13).
-            owner = principal_of(request).engineer
-            await self.sessions.touch(session, owner, self.clock())
+            principal = principal_of(request)
+            owner = await self.sessions.owner(session)
+            principal.check_session(session, owner, acting)  # before anything is written
+            claimant = principal.session_owner(acting)
+            await self.sessions.touch(session, claimant, self.clock())
+            if owner is None and claimant is not None:
+                # Another replica may have named the owner first: it wins.
+                principal.check_session(session, await self.sessions.owner(session), acting)
         return session
 
 

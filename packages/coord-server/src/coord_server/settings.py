@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     )
 
     # Network and logging.
-    host: str = "0.0.0.0"  # noqa: S104 - a container must listen on every interface
-    """Bind address."""
+    host: str | None = None
+    """Bind address; unset, every interface (a container must listen on all), or 127.0.0.1 only
+    when running without authentication."""
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     """Bind port (0 picks a free one)."""
     log_level: LogLevel = "info"
@@ -187,7 +188,9 @@ class Settings(BaseSettings):
             roots[repo] = path
         return roots
 
-    @field_validator("auth_token", "database_url", "webhook_url", "repo_scope", mode="before")
+    @field_validator(
+        "auth_token", "database_url", "webhook_url", "repo_scope", "host", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -210,6 +213,14 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def bind_host(self) -> str:
+        """Where to listen: `host` when set; without it, loopback only in insecure mode (an
+        unauthenticated service must not be reachable from the network by accident)."""
+        if self.host:
+            return self.host
+        return "127.0.0.1" if self.auth_mode == "insecure-no-auth" else "0.0.0.0"  # noqa: S104
+
+    @property
     def auth_mode(self) -> Literal["token", "insecure-no-auth"]:
         """How the API authenticates."""
         return "token" if self.auth_token else "insecure-no-auth"
@@ -227,6 +238,21 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+
+
+def insecure_warnings(settings: Settings) -> list[str]:
+    """What to say at start when the service runs without authentication."""
+    if settings.auth_mode != "insecure-no-auth":
+        return []
+    where = (
+        f"COORD_HOST={settings.host} makes it reachable from there"
+        if settings.host
+        else "it listens on 127.0.0.1 only (set COORD_HOST to change that)"
+    )
+    return [
+        "running WITHOUT authentication (COORD_ALLOW_INSECURE_NO_AUTH): every caller acts as "
+        f"the operator; {where}. Set COORD_AUTH_TOKEN for anything but a local demo."
+    ]
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[str]:

@@ -118,9 +118,35 @@ class Principal:
             )
         return named
 
+    def session_owner(self, acting: str | None) -> str | None:
+        """Who a session first used by this request belongs to: an engineer token's engineer,
+        or the engineer the operator names (nobody when it names none)."""
+        return self.engineer if self.kind == "engineer" else acting
+
+    def check_session(self, session_id: str, owner: str | None, acting: str | None) -> None:
+        """403 when the session belongs to someone else (SPEC §13: a session is its first
+        principal's; only its owner gets the same-session exemption from conflicts)."""
+        mine = self.session_owner(acting)
+        if owner is None or mine is None:
+            return
+        if within(owner, mine) or (self.kind != "engineer" and within(mine, owner)):
+            return
+        raise forbidden(
+            f"session {session_id!r} belongs to {owner!r}, not {mine!r}; use a session id of "
+            "your own (any id nobody has used becomes yours)."
+        )
+
     def sees(self, repo: str | None) -> bool:
         """Whether this principal may read what happens in `repo`."""
         return self.repo is None or (repo or None) == self.repo
+
+    def check_repo(self, repo: str | None, what: str) -> None:
+        """403 when `what` (in `repo`) is outside a repo-scoped token's repo."""
+        if not self.sees(repo):
+            raise forbidden(
+                f"{what} is in repo {repo or '(none)'!r}, outside {self.describe()}; it may "
+                f"use repo {self.repo!r} only."
+            )
 
     def no_all_repos(self, all_repos: bool) -> None:
         """A repo-scoped token cannot ask across repos."""

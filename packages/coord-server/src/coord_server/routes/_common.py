@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_server.auth import principal_of
+from coord_server.auth.principal import Actor
 from coord_server.context import AppContext
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
@@ -20,6 +22,18 @@ def require_engineer(engineer: str | None, field: str = "engineer") -> str:
         f"invalid request: body.{field}: Field required (name who acts, e.g. 'alex/claude/main')",
         errors=[{"loc": ["body", field], "msg": "Field required", "type": "missing"}],
     )
+
+
+def acting_engineer(request: Request, named: str | None, field: str = "engineer") -> str:
+    """The engineer a request acts as (SPEC §13): the one it names, if the token may act as
+    it (else 403), or the engineer token's own; 422 when the operator names nobody."""
+    return require_engineer(principal_of(request).acting(named, field), field)
+
+
+def actor_of(request: Request, named: str | None, field: str = "engineer") -> Actor:
+    """Whose work the request may touch: the named engineer's only, the token's namespace, or
+    (the operator naming nobody) anyone's."""
+    return principal_of(request).actor(named, field)
 
 
 def query_flag(request: Request, name: str, default: bool) -> bool:

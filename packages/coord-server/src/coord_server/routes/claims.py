@@ -24,11 +24,13 @@ from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.errors import CLIENT_CLOSED_REQUEST
 from coord_server.http import model_response, read_body, read_model, validate_query
+from coord_server.paging import decode_cursor
 from coord_server.routes._common import (
+    acting_engineer,
+    actor_of,
     disconnected,
     query_flag,
     queue_depth_header,
-    require_engineer,
 )
 from coord_server.service.claiming import ClaimOutcome
 
@@ -46,8 +48,11 @@ async def create_claims(request: Request) -> Response:
 
 async def _create(ctx: AppContext, request: Request) -> Response:
     body = await read_model(request, CreateClaimsRequest)
-    engineer = require_engineer(body.engineer)
-    await ctx.touch(request, body.session_id)
+    engineer = acting_engineer(request, body.engineer)
+    repo = principal_of(request).repo_for(body.repo)
+    if repo != body.repo:
+        body = body.model_copy(update={"repo": repo})
+    await ctx.touch(request, body.session_id, engineer)
     outcome = await ctx.claiming.claim(body, engineer, lambda: disconnected(request))
     return _render(ctx, engineer, outcome)
 
@@ -82,6 +87,7 @@ class ListQuery(BaseModel):
     repo: str | None = None
     session_id: SessionId | None = None
     limit: int = Field(default=500, ge=1, le=5000)
+    cursor: str | None = Field(default=None, max_length=400)
 
 
 async def list_claims(request: Request) -> Response:
@@ -90,29 +96,34 @@ async def list_claims(request: Request) -> Response:
     query = validate_query(ListQuery, dict(request.query_params))
     active_only = query_flag(request, "active_only", True)
     all_repos = query_flag(request, "all_repos", False)
+    principal = principal_of(request)
+    principal.no_all_repos(all_repos)
+    repo = principal.repo_for(query.repo)
     await ctx.touch(request, query.session_id)
+    # A scoped token lists its repo only; `engineer` here is a filter, not an identity.
     filters = {
         "engineer": query.engineer,
-        "repo": None if all_repos else query.repo,
+        "repo": None if all_repos else repo,
         "session_id": query.session_id,
     }
-    if active_only:
-        records = (await ctx.holdings.active(filters, query.module))[: query.limit]
-    else:
-        records = await ctx.holdings.history(filters, query.module, query.limit)
-    seen = await ctx.sessions.activity(r.session_id for r in records if r.session_id)
-    claims = [record.to_wire(seen.get(record.session_id or "")) for record in records]
-    answer = ClaimList(claims=claims, count=len(claims))
+    cursor = decode_cursor(query.cursor)
+    listing = ctx.holdings.active if active_only else ctx.holdings.history
+    page = await listing(filters, query.module, cursor, query.limit)
+    seen = await ctx.sessions.activity(r.session_id for r in page.rows if r.session_id)
+    claims = [record.to_wire(seen.get(record.session_id or "")) for record in page.rows]
+    answer = ClaimList(
+        claims=claims, count=len(claims), total=page.total, next_cursor=page.next_cursor
+    )
     return model_response(answer, 200, queue_depth_header(ctx, query.engineer))
 
 
 async def release_claim(request: Request) -> Response:
     """`DELETE /claims/{id}`: release one claim."""
     ctx = context(request)
-    engineer = request.query_params.get("engineer") or None
-    released = await ctx.holdings.release_one(request.path_params["claim_id"], engineer)
+    actor = actor_of(request, request.query_params.get("engineer") or None)
+    released = await ctx.holdings.release_one(request.path_params["claim_id"], actor)
     answer = ReleaseResponse(released=len(released), claim_ids=released)
-    return model_response(answer, 200, queue_depth_header(ctx, engineer))
+    return model_response(answer, 200, queue_depth_header(ctx, actor.engineer))
 
 
 async def release_claims(request: Request) -> Response:
@@ -124,9 +135,10 @@ async def release_claims(request: Request) -> Response:
 
     async def produce() -> Response:
         body = await read_model(request, ReleaseClaimsRequest)
-        released = await ctx.holdings.release_ids(body.claim_ids, body.engineer)
+        actor = actor_of(request, body.engineer)
+        released = await ctx.holdings.release_ids(body.claim_ids, actor)
         answer = ReleaseResponse(released=len(released), claim_ids=released)
-        return model_response(answer, 200, queue_depth_header(ctx, body.engineer))
+        return model_response(answer, 200, queue_depth_header(ctx, actor.engineer))
 
     return await ctx.idempotency.run(key, scope, raw, produce)
 
@@ -136,10 +148,11 @@ async def extend_claim(request: Request) -> Response:
     ctx = context(request)
     body = await read_model(request, ExtendClaimRequest)
     claim_id = request.path_params["claim_id"]
-    record = await ctx.holdings.extend(claim_id, body.engineer, body.ttl_hours)
-    await ctx.touch(request, record.session_id)
+    actor = actor_of(request, body.engineer)
+    record = await ctx.holdings.extend(claim_id, actor, body.ttl_hours)
+    await ctx.touch(request, record.session_id, record.engineer)
     answer = ExtendClaimResponse(claim=record.to_wire())
-    return model_response(answer, 200, queue_depth_header(ctx, body.engineer))
+    return model_response(answer, 200, queue_depth_header(ctx, actor.engineer))
 
 
 ROUTES: list[tuple[str, str, Any]] = [

@@ -13,9 +13,10 @@ from coord_engine.decide import prepare_items
 from coord_protocol.conflicts import ConflictBatchRequest
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.vocab import ClaimType
+from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.http import model_response, read_model, validate_query
-from coord_server.routes._common import query_flag, queue_depth_header, require_engineer
+from coord_server.routes._common import acting_engineer, query_flag, queue_depth_header
 from coord_server.service.convert import engine_errors
 
 
@@ -41,11 +42,14 @@ async def check_batch(request: Request) -> Response:
 
 
 async def _check(ctx: AppContext, request: Request, query: ConflictBatchRequest) -> Response:
-    engineer = require_engineer(query.engineer)
+    engineer = acting_engineer(request, query.engineer)
+    principal = principal_of(request)
+    principal.no_all_repos(query.all_repos)
+    repo = principal.repo_for(query.repo)
     for session_id in query.session_ids:
-        await ctx.touch(request, session_id)
+        await ctx.touch(request, session_id, engineer)
     answer = await ctx.conflicts.check(
-        engineer, _items(query), query.repo, query.all_repos, query.session_ids
+        engineer, _items(query), repo, query.all_repos, query.session_ids
     )
     return model_response(answer, 200, queue_depth_header(ctx, engineer))
 

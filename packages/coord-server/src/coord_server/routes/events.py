@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.vocab import EventType
+from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.service.live import EventFilter, LiveEvent, follow
 
@@ -30,7 +31,7 @@ async def stream_events(request: Request) -> Response:
     """`GET /events?repo=&engineer=&types=a,b&last_event_id=`: server-sent events."""
     ctx = context(request)
     event_filter = EventFilter(
-        repo=request.query_params.get("repo") or None,
+        repo=principal_of(request).repo_for(request.query_params.get("repo") or None),
         engineer=request.query_params.get("engineer") or None,
         types=_types(request),
     )

@@ -15,6 +15,7 @@ from coord_protocol.ownership import (
     PromoteRequest,
     PromoteResponse,
 )
+from coord_server.auth import principal_of
 from coord_server.context import context
 from coord_server.http import model_response, read_model, validate_query
 from coord_server.routes.ownership import require_operator
@@ -37,7 +38,8 @@ async def hotspots(request: Request) -> Response:
     """`GET /metrics/hotspots?days=30`: patterns by blocked claim attempts in the window."""
     ctx = context(request)
     query = validate_query(HotspotQuery, dict(request.query_params))
-    ranked = (await ctx.hotspots.ranked(query.days, query.repo))[: query.limit]
+    repo = principal_of(request).repo_for(query.repo)
+    ranked = (await ctx.hotspots.ranked(query.days, repo))[: query.limit]
     rows = [
         Hotspot(
             repo=spot.repo,
@@ -72,7 +74,9 @@ async def auto_resolutions(request: Request) -> Response:
             auto_coexist=day.auto_coexist,
             auto_narrow=day.auto_narrow,
         )
-        for day in await ctx.hotspots.auto_resolutions(query.days, query.repo)
+        for day in await ctx.hotspots.auto_resolutions(
+            query.days, principal_of(request).repo_for(query.repo)
+        )
     ]
     return model_response(AutoResolutionSeries(series=series, days=query.days, count=len(series)))
 

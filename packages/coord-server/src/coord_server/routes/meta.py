@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from coord_protocol.service import AuthMode, Meta, Readiness, WhoAmI
+from coord_protocol.service import AuthMode, Meta, Readiness, RepoList, WhoAmI
 from coord_server.auth import principal_of
 from coord_server.context import context
 from coord_server.http import model_response
@@ -74,7 +74,12 @@ async def whoami(request: Request) -> Response:
 
 async def repos(request: Request) -> Response:
     """`GET /repos`: activity per repo bucket, busiest first."""
-    return model_response(await context(request).overview.repos())
+    listing = await context(request).overview.repos()
+    principal = principal_of(request)
+    if principal.repo is not None:  # a repo-scoped token sees its own repo only
+        seen = [row for row in listing.repos if principal.sees(row.repo)]
+        listing = RepoList(repos=seen, count=len(seen))
+    return model_response(listing)
 
 
 async def openapi(request: Request) -> Response:

@@ -10,17 +10,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coord_protocol.queue import CancelQueueResponse, QueueList
+from coord_server.auth import principal_of
 from coord_server.context import context
 from coord_server.http import model_response
-from coord_server.routes._common import queue_depth_header
+from coord_server.routes._common import actor_of, queue_depth_header
 
 
 async def list_queue(request: Request) -> Response:
     """`GET /requests?queued=true`: the waiting queue entries."""
     ctx = context(request)
     engineer = request.query_params.get("engineer") or None
-    entries = await ctx.desk.listing(engineer, request.query_params.get("repo") or None)
-    answer = QueueList(requests=entries, count=len(entries))
+    repo = principal_of(request).repo_for(request.query_params.get("repo") or None)
+    entries = await ctx.desk.listing(engineer, repo)
+    answer = QueueList(requests=entries, count=len(entries), total=len(entries))
     return model_response(answer, 200, queue_depth_header(ctx, engineer))
 
 
@@ -32,7 +34,8 @@ async def cancel_queue_entry(request: Request) -> Response:
     """
     ctx = context(request)
     queue_id = request.path_params["request_id"]
-    cancelled = await ctx.desk.cancel(queue_id)
+    actor = actor_of(request, request.query_params.get("engineer") or None)
+    cancelled = await ctx.desk.cancel(queue_id, actor)
     return model_response(CancelQueueResponse(cancelled=cancelled, queue_id=queue_id))
 
 

@@ -21,8 +21,14 @@ from coord_protocol.vocab import RequestDecision
 from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
 from coord_server.http import model_response, read_body, read_model, validate_query
+from coord_server.paging import decode_cursor
 from coord_server.routes import queue
-from coord_server.routes._common import query_flag, queue_depth_header, require_engineer
+from coord_server.routes._common import (
+    acting_engineer,
+    actor_of,
+    query_flag,
+    queue_depth_header,
+)
 
 LongPoll = Annotated[int, Field(ge=0, le=600)]
 
@@ -38,10 +44,10 @@ async def create_request(request: Request) -> Response:
 
 async def _file(ctx: AppContext, request: Request) -> Response:
     body = await read_model(request, CreateReleaseRequest)
-    requester = require_engineer(body.requester, "requester")
-    await ctx.touch(request, body.session_id)
+    requester = acting_engineer(request, body.requester, "requester")
+    await ctx.touch(request, body.session_id, requester)
     ctx.requests.check_room(body.wait_seconds)
-    request_id = await ctx.requests.file(body, requester)
+    request_id = await ctx.requests.file(body, requester, principal_of(request))
     await ctx.requests.wait(request_id, body.wait_seconds)
     answer = await ctx.requests.get(request_id)
     return model_response(answer, 201, queue_depth_header(ctx, requester))
@@ -59,6 +65,7 @@ class RequestQuery(BaseModel):
     repo: str | None = None
     session_id: SessionId | None = None
     limit: int = Field(default=200, ge=1, le=1000)
+    cursor: str | None = Field(default=None, max_length=400)
 
 
 async def list_requests(request: Request) -> Response:
@@ -68,6 +75,7 @@ async def list_requests(request: Request) -> Response:
     ctx = context(request)
     values = {k: v for k, v in request.query_params.items() if k != "queued"}
     query = validate_query(RequestQuery, values)
+    principal = principal_of(request)
     await ctx.touch(request, query.session_id)
     filters: dict[str, str | None] = {
         "requester": query.requester,
@@ -75,10 +83,17 @@ async def list_requests(request: Request) -> Response:
         "state": query.state,
         "decision": None if query.decision is None else str(query.decision),
         "claim_id": query.claim_id,
-        "repo": query.repo,
+        "repo": principal.repo_for(query.repo),
     }
-    rows = await ctx.requests.listing(filters, query.engineer, query.limit)
-    answer = ReleaseRequestList(requests=rows, count=len(rows))
+    reader = principal.actor(None)
+    page = (decode_cursor(query.cursor), query.limit)
+    found = await ctx.requests.listing(filters, query.engineer, page, reader)
+    answer = ReleaseRequestList(
+        requests=found.rows,
+        count=len(found.rows),
+        total=found.total,
+        next_cursor=found.next_cursor,
+    )
     return model_response(answer, 200, queue_depth_header(ctx, query.engineer))
 
 
@@ -93,7 +108,7 @@ async def get_request(request: Request) -> Response:
     ctx = context(request)
     request_id = request.path_params["request_id"]
     query = validate_query(WaitQuery, dict(request.query_params))
-    await ctx.requests.get(request_id)  # 404 before waiting
+    await ctx.requests.get(request_id, principal_of(request))  # 404 or 403 before waiting
     await ctx.requests.wait(request_id, query.wait_seconds)
     return model_response(await ctx.requests.get(request_id))
 
@@ -101,7 +116,7 @@ async def get_request(request: Request) -> Response:
 async def request_events(request: Request) -> Response:
     """`GET /requests/{id}/events`: the audit timeline, oldest first."""
     ctx = context(request)
-    events = await ctx.requests.timeline(request.path_params["request_id"])
+    events = await ctx.requests.timeline(request.path_params["request_id"], principal_of(request))
     return model_response(RequestEventList(events=events, count=len(events)))
 
 
@@ -109,10 +124,10 @@ async def respond(request: Request) -> Response:
     """`POST /requests/{id}/respond`: the holder's decision."""
     ctx = context(request)
     body = await read_model(request, RespondRequest)
-    engineer = require_engineer(body.engineer)
-    await ctx.touch(request, None)
-    answer = await ctx.requests.respond(request.path_params["request_id"], body, engineer)
-    return model_response(answer, 200, queue_depth_header(ctx, engineer))
+    actor = actor_of(request, body.engineer)
+    await ctx.touch(request, None, actor.engineer)
+    answer = await ctx.requests.respond(request.path_params["request_id"], body, actor)
+    return model_response(answer, 200, queue_depth_header(ctx, answer.holder))
 
 
 ROUTES: list[tuple[str, str, Any]] = [

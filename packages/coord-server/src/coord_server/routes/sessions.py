@@ -12,6 +12,7 @@ from starlette.routing import Route
 from coord_protocol._base import SESSION_ID_PATTERN, UtcDatetime
 from coord_protocol.claims import ReleaseResponse
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_server.auth import principal_of
 from coord_server.context import context
 from coord_server.http import model_response, validate_query
 
@@ -22,9 +23,9 @@ async def release_session(request: Request) -> Response:
     """`POST /sessions/{id}/release?repo=`."""
     ctx = context(request)
     session_id = _session_id(request)
-    repo = request.query_params.get("repo") or None
+    repo = principal_of(request).repo_for(request.query_params.get("repo") or None)
+    await ctx.touch(request, session_id)  # 403 first when the session is someone else's
     released = await ctx.holdings.release_session(session_id, repo)
-    await ctx.touch(request, session_id)
     return model_response(ReleaseResponse(released=len(released), claim_ids=released))
 
 
@@ -41,7 +42,8 @@ async def pending_requests(request: Request) -> Response:
     session_id = _session_id(request)
     query = validate_query(InboxQuery, dict(request.query_params))
     await ctx.touch(request, session_id)
-    return model_response(await ctx.inbox.pending(session_id, query.since))
+    repo = principal_of(request).repo
+    return model_response(await ctx.inbox.pending(session_id, query.since, repo))
 
 
 def _session_id(request: Request) -> str:

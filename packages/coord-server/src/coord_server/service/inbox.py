@@ -74,9 +74,14 @@ class Inbox:
         ]
         await self.store.inbox.insert(unit.tx, rows)
 
-    async def pending(self, session_id: str, since: datetime | None) -> PendingRequests:
-        """The inbox of `session_id`: pending release requests and notices, newest first."""
+    async def pending(
+        self, session_id: str, since: datetime | None, repo: str | None = None
+    ) -> PendingRequests:
+        """The inbox of `session_id` (about its claims in `repo` only, when given): pending
+        release requests and notices, newest first."""
         rows = await self.store.claims.active_of_session(session_id)
+        if repo is not None:
+            rows = [row for row in rows if row["repo"] == repo]
         records = {row["id"]: ClaimRecord.from_row(row) for row in rows}
         found = await self.store.requests.pending_for(list(records)) if records else []
         request_rows = await self.requests.mark_notified(found, "inbox")

@@ -28,6 +28,7 @@ from coord_engine.queue import (
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.queue import QueueEntry as WireQueueEntry
 from coord_protocol.vocab import EventType, QueueState, Urgency
+from coord_server.auth.principal import Actor
 from coord_server.service.arbiter import Arbiter, Unit
 from coord_server.service.changes import Changes, WaitEnded
 from coord_server.service.claims import ClaimBook
@@ -170,8 +171,9 @@ class QueueDesk:
                     return await self._grant(unit, view, waiter, decision)
             return await self._finish(unit, view, waiter, state)
 
-    async def cancel(self, queue_id: str) -> bool:
-        """`DELETE /requests/{queue_id}`: end a waiting entry; its caller gets 409 at once."""
+    async def cancel(self, queue_id: str, actor: Actor) -> bool:
+        """`DELETE /requests/{queue_id}`: end a waiting entry (403 unless it is the actor's);
+        its caller gets 409 at once."""
         row = await self.store.queue.get(queue_id)
         if row is None or row["state"] != QueueState.WAITING:
             raise CoordError(
@@ -179,6 +181,7 @@ class QueueDesk:
                 f"no waiting queue entry {queue_id!r}; it may have been granted or timed out "
                 "(GET /requests?queued=true lists the waiting ones).",
             )
+        actor.check(f"queue entry {queue_id}", row["engineer"], row["repo"] or None)
         async with self.arbiter.hold([row["repo"] or None]) as unit:
             view = unit.view(row["repo"] or None)
             waiter = view.waiters.get(queue_id)

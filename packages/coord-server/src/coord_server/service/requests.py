@@ -37,6 +37,8 @@ from coord_protocol.requests import (
 )
 from coord_protocol.timestamps import format_utc
 from coord_protocol.vocab import EventType, RequestDecision
+from coord_server.auth.principal import Actor, Principal
+from coord_server.paging import Cursor, Page
 from coord_server.service import _claim_edits as edits
 from coord_server.service import _request_rows as request_rows
 from coord_server.service._request_rows import DECIDED, EXPIRED, PENDING, RESOLVED
@@ -124,7 +126,7 @@ class ReleaseRequests:
 
     # -- filing ---------------------------------------------------------------------------
 
-    async def file(self, body: CreateReleaseRequest, requester: str) -> str:
+    async def file(self, body: CreateReleaseRequest, requester: str, reader: Principal) -> str:
         """File a request against an active claim and shorten that claim; returns the id."""
         stored = await self.store.claims.get(body.claim_id)
         if stored is None:
@@ -132,6 +134,7 @@ class ReleaseRequests:
                 ErrorCode.NOT_FOUND,
                 f"no claim {body.claim_id!r} exists; GET /claims lists the active ones.",
             )
+        reader.check_repo(stored["repo"], f"claim {body.claim_id}")
         async with self.arbiter.hold([stored["repo"] or None]) as unit:
             record = _target(unit, body.claim_id, requester)
             scope = _requested_scope(body.requested_scope, record)
@@ -173,15 +176,14 @@ class ReleaseRequests:
 
     # -- answering ------------------------------------------------------------------------
 
-    async def respond(self, request_id: str, body: RespondRequest, engineer: str) -> ReleaseRequest:
-        """The holder's answer; see the module docstring for what each decision does."""
+    async def respond(self, request_id: str, body: RespondRequest, actor: Actor) -> ReleaseRequest:
+        """The holder's answer; see the module docstring for what each decision does. Only
+        the holder's own principal answers (or the operator naming nobody), never a name in
+        the body."""
         found = await self._row(request_id)
-        if engineer != found["holder"]:
-            raise CoordError(
-                ErrorCode.FORBIDDEN,
-                f"only the holder {found['holder']!r} can answer request {request_id}, not "
-                f"{engineer!r}.",
-            )
+        actor.check(f"request {request_id} (to holder {found['holder']!r})", found["holder"],
+                    found["repo"] or None)  # fmt: skip
+        engineer = found["holder"]
         late: CoordError | None = None
         async with self.arbiter.hold([found["repo"] or None]) as unit:
             row = await self.store.requests.get_in(unit.tx, request_id) or found
@@ -372,9 +374,12 @@ class ReleaseRequests:
 
     # -- reading --------------------------------------------------------------------------
 
-    async def get(self, request_id: str) -> ReleaseRequest:
-        """One request as the API shows it."""
-        return await self.to_wire(await self._row(request_id))
+    async def get(self, request_id: str, reader: Principal | None = None) -> ReleaseRequest:
+        """One request as the API shows it (403 when `reader`'s token is for another repo)."""
+        row = await self._row(request_id)
+        if reader is not None:
+            reader.check_repo(row["repo"], f"request {request_id}")
+        return await self.to_wire(row)
 
     async def _row(self, request_id: str) -> Row:
         row = await self.store.requests.get(request_id)
@@ -386,13 +391,23 @@ class ReleaseRequests:
         return row
 
     async def listing(
-        self, filters: Mapping[str, str | None], engineer: str | None, limit: int
-    ) -> list[ReleaseRequest]:
-        """Requests matching the filters, newest first; a listing by holder notifies them."""
-        rows = await self.store.requests.listing(filters, engineer, limit)
-        if filters.get("holder"):
+        self,
+        filters: Mapping[str, str | None],
+        engineer: str | None,
+        page: tuple[Cursor | None, int],
+        reader: Actor,
+    ) -> Page[ReleaseRequest]:
+        """A page of requests matching the filters, newest first; a listing by holder notifies
+        them (when it is the holder, or someone who may act as them, who reads it)."""
+        cursor, limit = page
+        rows, total = await self.store.requests.listing(filters, engineer, cursor, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        holder = filters.get("holder")
+        if holder and reader.owns(holder, filters.get("repo")):
             rows = await self.mark_notified(rows, "listing")
-        return [await self.to_wire(row) for row in rows]
+        after = Cursor(rows[-1]["created_at"], rows[-1]["id"]).encode() if more and rows else None
+        return Page([await self.to_wire(row) for row in rows], total, after)
 
     async def mark_notified(self, rows: list[Row], via: str) -> list[Row]:
         """Record that the holder has now seen these pending requests (first time only)."""
@@ -411,9 +426,9 @@ class ReleaseRequests:
         seen = {row["id"] for row in fresh}
         return [{**row, "notified_at": now} if row["id"] in seen else row for row in rows]
 
-    async def timeline(self, request_id: str) -> list[RequestEvent]:
+    async def timeline(self, request_id: str, reader: Principal) -> list[RequestEvent]:
         """The audit timeline, oldest first (404 for an unknown request)."""
-        await self._row(request_id)
+        await self.get(request_id, reader)
         return [
             RequestEvent(
                 request_id=row["request_id"],

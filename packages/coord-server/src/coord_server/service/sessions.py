@@ -27,17 +27,30 @@ class SessionActivity:
         self.flush_interval = timedelta(seconds=flush_interval_sec)
         self.last_seen: dict[str, datetime] = {}
         self._written: dict[str, datetime] = {}
+        self._owners: dict[str, str] = {}
+        """Owners seen (an owner never changes, so a replica may keep it)."""
 
     @property
     def enabled(self) -> bool:
         """Idle expiry is on (COORD_IDLE_TIMEOUT_SEC > 0)."""
         return self.idle_timeout > timedelta(0)
 
+    async def owner(self, session_id: str) -> str | None:
+        """The principal that first used the session, if any has yet."""
+        known = self._owners.get(session_id)
+        if known is None:
+            _, known = await self.store.sessions.owner(session_id)
+            if known is not None:
+                self._owners[session_id] = known
+        return known
+
     async def touch(self, session_id: str, principal: str | None, now: datetime) -> None:
-        """Count a request carrying `session_id` as activity."""
+        """Count a request carrying `session_id` as activity; `principal` owns it if nobody
+        does yet (an unowned session is written at once, so the owner is not left unsaid)."""
         self.last_seen[session_id] = now
         written = self._written.get(session_id)
-        if written is None or now - written >= self.flush_interval:
+        claiming = principal is not None and session_id not in self._owners
+        if claiming or written is None or now - written >= self.flush_interval:
             async with self.store.transaction() as tx:
                 await self.store.sessions.touch(tx, session_id, principal, now)
             self._written[session_id] = now

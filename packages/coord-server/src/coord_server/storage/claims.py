@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, literal, select, update
 from sqlalchemy.sql.expression import UpdateBase
 
+from coord_server.paging import Cursor, after_cursor
 from coord_server.storage import schema
 from coord_server.storage._database import Database
 from coord_server.storage._transaction import Row, Transaction
@@ -98,14 +99,30 @@ class ClaimRows:
         condition = and_(table.c.released_at.is_(None), table.c.session_id == session_id)
         return await self.db.read(select(table).where(condition).order_by(table.c.created_at))
 
-    async def history(self, filters: Mapping[str, str | None], limit: int) -> list[Row]:
-        """Claims including released ones, newest first, filtered by exact column values."""
+    async def history(
+        self,
+        filters: Mapping[str, str | None],
+        module: str | None,
+        cursor: Cursor | None,
+        limit: int,
+    ) -> tuple[list[Row], int]:
+        """One page of claims including released ones, newest first, filtered by exact column
+        values (and a pattern containing `module`); with how many match in all."""
         table = schema.claims
         conditions = [
             table.c[name] == value for name, value in filters.items() if value is not None
         ]
-        statement = select(table).where(and_(True, *conditions))
-        return await self.db.read(statement.order_by(table.c.created_at.desc()).limit(limit))
+        if module:
+            conditions.append(table.c.pattern.contains(module, autoescape=True))
+        matching = and_(True, *conditions)
+        total = await self.db.scalar(select(func.count()).select_from(table).where(matching))
+        statement = (
+            select(table)
+            .where(matching, after_cursor(table, cursor))
+            .order_by(table.c.created_at.desc(), table.c.id.desc())
+            .limit(limit)
+        )
+        return await self.db.read(statement), int(total or 0)
 
     async def active_repos(self) -> list[str]:
         """Repo keys holding at least one active claim."""

@@ -6,9 +6,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.sql.expression import UpdateBase
 
+from coord_server.paging import Cursor, after_cursor
 from coord_server.storage import schema
 from coord_server.storage._database import Database
 from coord_server.storage._transaction import Row, Transaction
@@ -74,18 +84,25 @@ class RequestRows:
         return rows[0] if rows else None
 
     async def listing(
-        self, filters: Mapping[str, str | None], engineer: str | None, limit: int
-    ) -> list[Row]:
-        """Release requests, newest first, by exact column values; `engineer` on either side."""
+        self,
+        filters: Mapping[str, str | None],
+        engineer: str | None,
+        cursor: Cursor | None,
+        limit: int,
+    ) -> tuple[list[Row], int]:
+        """A page of release requests, newest first, by exact column values (`engineer` on
+        either side); with how many match in all."""
         table = schema.release_requests
         conditions = [
             table.c[name] == value for name, value in filters.items() if value is not None
         ]
         if engineer is not None:
             conditions.append((table.c.requester == engineer) | (table.c.holder == engineer))
-        statement = select(table).where(and_(True, *conditions))
-        ordered = statement.order_by(table.c.created_at.desc(), table.c.id).limit(limit)
-        return await self.db.read(ordered)
+        matching = and_(True, *conditions)
+        total = await self.db.scalar(select(func.count()).select_from(table).where(matching))
+        statement = select(table).where(matching, after_cursor(table, cursor))
+        ordered = statement.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
+        return await self.db.read(ordered), int(total or 0)
 
     async def by_ids(self, request_ids: Sequence[str]) -> list[Row]:
         """The named release requests, newest first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import String, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.expression import UpdateBase
@@ -24,14 +24,24 @@ class SessionRows:
         self, tx: Transaction, session_id: str, principal: str | None, at: datetime
     ) -> None:
         """Record activity of a session, creating it on first use (never moving it back)."""
-        prepared = tx.prepared("touch session", _session_update, ("b_session_id", "last_activity"))
-        if await tx.run(prepared, {"b_session_id": session_id, "last_activity": at}) == 0:
+        names = ("b_session_id", "last_activity", "b_principal")
+        prepared = tx.prepared("touch session", _session_update, names)
+        values = {"b_session_id": session_id, "last_activity": at, "b_principal": principal}
+        if await tx.run(prepared, values) == 0:
             # A new session, or one another replica already heard from later: the insert
             # creates the first and leaves the second alone.
             row = {"session_id": session_id, "principal": principal, "created_at": at,
                    "last_activity": at}  # fmt: skip
             create = tx.prepared("create session", lambda: _session_insert(self.db), tuple(row))
             await tx.run(create, row)
+
+    async def owner(self, session_id: str) -> tuple[bool, str | None]:
+        """Whether the session exists, and the principal that owns it (None: not yet claimed
+        by anyone, e.g. only the operator naming no engineer has used it)."""
+        table = schema.sessions
+        statement = select(table.c.principal).where(table.c.session_id == session_id)
+        rows = await self.db.read(statement)
+        return (bool(rows), rows[0]["principal"] if rows else None)
 
     async def last_activity(self, session_ids: list[str]) -> dict[str, datetime]:
         """Last stored activity of the given sessions."""
@@ -79,5 +89,9 @@ def _session_update() -> UpdateBase:
             table.c.session_id == bindparam("b_session_id"),
             table.c.last_activity < bindparam("last_activity"),
         )
-        .values(last_activity=bindparam("last_activity"))
+        # The first principal to name it owns it; an owner once set never changes.
+        .values(
+            last_activity=bindparam("last_activity"),
+            principal=func.coalesce(table.c.principal, bindparam("b_principal", type_=String)),
+        )
     )
