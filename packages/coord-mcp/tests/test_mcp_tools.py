@@ -358,3 +358,25 @@ async def test_an_unnamed_engineer_the_service_needs_says_how_to_name_one(
         refused = await call(client, "check_conflicts", files=["a.py"])
     assert refused["refusal"]["code"] == "validation_error"
     assert "COORD_USER" in refused["next_step"]
+
+
+async def test_a_listing_of_one_page_says_how_many_match_in_all(workdir: Path) -> None:
+    claim = {
+        "id": "c1", "engineer": "alex", "claim_type": "file", "pattern": "a.py", "fence": 1,
+        "created_at": "2026-11-24T10:00:00Z", "expires_at": "2026-11-24T14:00:00Z",
+    }  # fmt: skip
+
+    def one_page(request: httpx.Request) -> httpx.Response:
+        page = {"count": 1, "total": 3, "next_cursor": "cur_2"}
+        if request.url.path == "/claims":
+            return httpx.Response(200, json={"claims": [claim], **page})
+        return httpx.Response(200, json={"requests": [], **page, "count": 0})
+
+    async with connected(FakeService(one_page), workdir, COORD_USER="alex") as client:
+        listed = await call(client, "list_claims")
+        filed = await call(client, "my_requests")
+    assert (listed["count"], listed["total"], listed["next_cursor"]) == (1, 3, "cur_2")
+    assert listed["summary"] == "the newest 1 of 3 claim(s)"
+    assert "filter with engineer or module" in listed["next_step"]
+    assert (filed["total"], filed["next_cursor"]) == (3, "cur_2")
+    assert filed["summary"] == "the newest 0 of 3 release request(s)"

@@ -171,6 +171,10 @@ async def list_claims(caller: Caller, args: ListClaimsArguments) -> ToolResult:
         "Files held by others are off limits: claim other files, or claim_files with "
         "wait_seconds to queue. Release your own with release_claims when done."
     )
+    if listing.total > listing.count:  # one page: say so, never cut the list silently
+        summary = f"the newest {listing.count} of {listing.total} claim(s)"
+        step += " Only the newest are listed: filter with engineer or module to see the others."
+        return succeeded(summary, step, listing)
     return succeeded(f"{listing.count} claim(s)", step, listing)
 
 

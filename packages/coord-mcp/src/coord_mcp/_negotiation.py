@@ -199,16 +199,32 @@ async def my_requests(caller: Caller, args: MyRequestsArguments) -> ToolResult:
             instead = "my_requests(queued=true) lists your claims waiting in the queue."
             return unsupported("listing release requests", error, instead)
         raise
-    result = MyRequests(queued=False, requests=listing.requests, count=listing.count)
+    result = MyRequests(
+        queued=False,
+        requests=listing.requests,
+        count=listing.count,
+        total=listing.total,
+        next_cursor=listing.next_cursor,
+    )
     step = "wait_for_request(request_id=...) waits for the answer to a pending one."
-    return succeeded(f"{listing.count} release request(s)", step, result)
+    return succeeded(f"{_of_total(listing.count, listing.total)} release request(s)", step, result)
+
+
+def _of_total(count: int, total: int) -> str:
+    return f"the newest {count} of {total}" if total > count else str(count)
 
 
 async def _queued(caller: Caller, engineer: str | None) -> ToolResult:
     listing = await caller.client.send(
         Calls.queue(engineer=engineer, repo=caller.identity.repo_id), QueueList
     )
-    result = MyRequests(queued=True, requests=listing.requests, count=listing.count)
+    result = MyRequests(
+        queued=True,
+        requests=listing.requests,
+        count=listing.count,
+        total=listing.total,
+        next_cursor=listing.next_cursor,
+    )
     if not listing.requests:
         return succeeded("nothing waiting in the queue", "Nothing to do.", result)
     step = (

@@ -103,6 +103,10 @@ class MyRequests(ResultModel):
     """Queue entries in service order (when `queued`), else release requests, newest first."""
     count: int = 0
     """Number of items listed."""
+    total: int = 0
+    """Number that match, listed or not (the service answers one page)."""
+    next_cursor: str | None = None
+    """Set when more match than are listed here."""
 
 
 def output_schema(payload: type[BaseModel]) -> dict[str, Any]:

@@ -93,7 +93,7 @@ def _principal(request: object | None) -> Principal | None:
 def allowed_hosts(settings: Settings) -> list[str]:
     """`Host` names `/mcp` answers besides the loopback ones: COORD_MCP_ALLOWED_HOSTS, and the
     bind address when it is a specific one (clients that dial an address send it as `Host`)."""
-    host = settings.host.strip()
+    host = settings.bind_host.strip()
     if host in _ANY_ADDRESS:
         return list(settings.mcp_allowed_hosts)
     return [*settings.mcp_allowed_hosts, f"[{host}]" if ":" in host else host]
