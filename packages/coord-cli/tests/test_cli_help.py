@@ -35,6 +35,11 @@ COMMANDS = [
     ["outbox", "tail"],
     ["outbox", "retry"],
     ["outbox", "purge"],
+    ["tokens"],
+    ["tokens", "create"],
+    ["tokens", "list"],
+    ["tokens", "rotate"],
+    ["tokens", "revoke"],
     ["completion"],
 ]
 

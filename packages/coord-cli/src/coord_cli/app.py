@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from coord_cli import __version__, claims, completion, doctor, engineers, init, outbox, start
+from coord_cli import (
+    __version__,
+    claims,
+    completion,
+    doctor,
+    engineers,
+    init,
+    outbox,
+    start,
+    tokens,
+)
 from coord_cli._update_check import notify_if_outdated
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
@@ -55,4 +65,5 @@ app.command("claims")(claims.list_claims)
 app.command("release")(claims.release)
 app.add_typer(engineers.app, name="engineers")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(tokens.app, name="tokens")
 app.command("completion")(completion.completion)
