@@ -329,16 +329,13 @@ async def test_a_bad_configured_repo_id_is_refused_naming_the_file(workdir: Path
 async def test_the_configured_token_goes_with_every_call_and_names_who_acts(
     workdir: Path,
 ) -> None:
-    token = "coord_pat_" + "k" * 43
-    (workdir / ".coordination" / "local.env").write_text(
-        f"COORD_AUTH_TOKEN={token}\nCOORD_REPO_ID=acme/web\n", encoding="utf-8"
-    )
+    token = "coord_pat_" + "k" * 43  # with the URL, from one source (here the environment)
 
     def grant(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"claim_ids": ["c1"], "claims": []})
 
     service = FakeService(grant)
-    async with connected(service, workdir) as client:
+    async with connected(service, workdir, COORD_AUTH_TOKEN=token) as client:
         granted = await call(client, "claim_files", patterns=["a.py"])
         await call(client, "list_claims")
     assert granted["ok"] and granted["claim_ids"] == ["c1"]
