@@ -317,8 +317,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/admin/checkouts"): Row(_register_checkout, operator_only()),
     ("POST", "/mcp"): Row(
         # Let in, the MCP transport answers a body that is no JSON-RPC message with a 4xx of
-        # its own; a read-only token cannot use the tools (they change state).
-        fixed(Call("POST", "/mcp", json={}, headers={"Accept": "application/json"})),
+        # its own; a read-only token cannot use the tools (they change state). The Host is a
+        # loopback name: /mcp refuses others (DNS-rebinding protection).
+        fixed(
+            Call(
+                "POST", "/mcp", json={}, headers={"Accept": "application/json", "Host": "localhost"}
+            )
+        ),
         readable(400, other_repo=400, read_only=403),
     ),
 }

@@ -4,7 +4,9 @@ The tools are coord-mcp's own definitions (no copy). Each tool call is an ordina
 sent back into this same application in-process (httpx's ASGI transport) with the caller's
 bearer token, so auth, per-engineer identity, idempotency, metrics and the queue's long-poll
 behave exactly as for any other client, on whichever replica took the MCP request. The
-application's bearer auth has already checked the token before the request reaches `/mcp`.
+application's bearer auth has already checked the token before the request reaches `/mcp`, and
+the principal it found is handed to the tools: an engineer named in an argument or header must
+be one the token may act as (SPEC §13), refused with the HTTP routes' own 403 otherwise.
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coord_mcp.remote import RemoteEndpoint
+from coord_server.auth import Principal, principal_of
+from coord_server.context import AppContext
 from coord_server.http import MAX_JSON_BODY, read_body
+from coord_server.settings import Settings
 
 MCP_PATH = "/mcp"
+_ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names a bind-all, binds nothing
 
 
 class BoundedBody:
@@ -61,7 +67,9 @@ def install_mcp(app: Starlette, max_body: int = MAX_JSON_BODY) -> BoundedBody:
         # 500s come back as answers (the client turns them into errors), never as exceptions.
         return httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
-    endpoint = RemoteEndpoint(loopback)
+    ctx = getattr(app.state, "coord", None)
+    hosts = allowed_hosts(ctx.settings) if isinstance(ctx, AppContext) else []
+    endpoint = RemoteEndpoint(loopback, _principal, hosts)
     # Stateless JSON mode needs POST only: GET (a server event stream) and DELETE (ending an
     # MCP session) answer 405, which the MCP transport allows.
     bounded = BoundedBody(endpoint, max_body)
@@ -75,3 +83,17 @@ def install_mcp(app: Starlette, max_body: int = MAX_JSON_BODY) -> BoundedBody:
 
     app.router.lifespan_context = lifespan
     return bounded
+
+
+def _principal(request: object | None) -> Principal | None:
+    # The MCP SDK hands the tools the Starlette request the gate saw.
+    return principal_of(request) if isinstance(request, Request) else None
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """`Host` names `/mcp` answers besides the loopback ones: COORD_MCP_ALLOWED_HOSTS, and the
+    bind address when it is a specific one (clients that dial an address send it as `Host`)."""
+    host = settings.bind_host.strip()
+    if host in _ANY_ADDRESS:
+        return list(settings.mcp_allowed_hosts)
+    return [*settings.mcp_allowed_hosts, f"[{host}]" if ":" in host else host]
