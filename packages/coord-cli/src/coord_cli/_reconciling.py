@@ -34,7 +34,7 @@ def find_top(cwd: Path) -> Path | None:
 
 def engineer_for(client: CoordClient, named: str | None, top: Path | None) -> str:
     """Whose claims count: `--engineer`, else COORD_USER, else the token's engineer, else the
-    person git names (`user.email`'s local part), whose agents' claims lie beneath it."""
+    person git names as the author (the email's local part); claims of NAME/... count too."""
     if named:
         return named
     user = resolve_local_env(os.environ, top or Path.cwd()).real("COORD_USER")
@@ -46,14 +46,18 @@ def engineer_for(client: CoordClient, named: str | None, top: Path | None) -> st
     if top is None:
         raise CliError("cannot tell who claims", "pass --engineer NAME, or set COORD_USER",
                        ExitCode.USAGE)  # fmt: skip
-    email = run_git(top, "config", "--get", "user.email").answer() or ""
-    person = (
-        email.partition("@")[0].strip() or run_git(top, "config", "--get", "user.name").answer()
-    )
+    person = _git_person(top)
     if person:
         return person
     raise CliError("cannot tell whose claims to check", "pass --engineer NAME, or set COORD_USER "
                    "in .coordination/local.env", ExitCode.USAGE)  # fmt: skip
+
+
+def _git_person(top: Path) -> str | None:
+    """The local part of the author's email, as git resolves it (environment, then config)."""
+    ident = run_git(top, "var", "GIT_AUTHOR_IDENT").answer() or ""
+    email = ident.partition("<")[2].partition(">")[0]
+    return email.partition("@")[0].strip() or None
 
 
 def read_state(top: Path, now: datetime, idle_minutes: int) -> WorktreeState:
