@@ -160,3 +160,20 @@ async def test_an_engineer_token_checks_its_own_work(client: httpx.AsyncClient) 
     body["engineer"] = "sam"
     refused = await client.post("/fences/check", json=body, headers=headers)
     assert refused.status_code == 403
+
+
+async def test_a_long_deep_path_is_answered(client: httpx.AsyncClient) -> None:
+    await _claim(client, "sam", "**/a*b*c*d/**/x?y*z.ts")
+    deep = "/".join(["a" * 40 + "bcd"] * 90)  # 3959 characters
+    answer = await _check(client, "alex", {"path": deep})
+    assert answer["verdicts"][0]["status"] == "unclaimed"
+
+
+async def test_paths_that_read_as_globs_are_paths(client: httpx.AsyncClient) -> None:
+    held = await _claim(client, "alex", "app/[[]id]/page.tsx")
+    answer = await _check(
+        client, "alex", {"path": "app/[id]/page.tsx"}, {"path": "app/i/page.tsx"},
+        {"path": "#notes/[a.md"}, _trailer("app/[id]/page.tsx", held),
+    )  # fmt: skip
+    statuses = [verdict["status"] for verdict in answer["verdicts"]]
+    assert statuses == ["covered", "unclaimed", "unclaimed", "valid"]

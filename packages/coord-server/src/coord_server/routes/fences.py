@@ -16,6 +16,7 @@ from coord_server.auth import principal_of
 from coord_server.context import context
 from coord_server.http import model_response, read_model
 from coord_server.routes._common import acting_engineer
+from coord_server.service.convert import engine_errors
 
 
 async def check(request: Request) -> Response:
@@ -24,7 +25,8 @@ async def check(request: Request) -> Response:
     engineer = acting_engineer(request, body.engineer)
     repo = principal_of(request).repo_for(body.repo)
     _check_paths(body.entries)
-    answer = await context(request).fences.check(engineer, repo, body.entries)
+    with engine_errors():  # a path past the matching budget is a 400 naming it, never a 500
+        answer = await context(request).fences.check(engineer, repo, body.entries)
     return model_response(answer, 200)
 
 

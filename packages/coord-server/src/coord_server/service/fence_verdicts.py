@@ -7,6 +7,7 @@ someone else since. Without a trailer: which claims covered the path at a given 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,12 @@ from coord_protocol.fences import FenceClaim, FenceEntry, FenceVerdict
 from coord_protocol.vocab import FenceStatus
 from coord_server.auth.principal import within
 from coord_server.service.records import ClaimRecord
+
+INDEX_PREFIX_CHARS = 200
+"""Longest run of leading directories used to find a path's candidate claims (a glob may hold
+256 characters at most)."""
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class ClaimSet:
@@ -31,8 +38,25 @@ class ClaimSet:
 
     def covering(self, path: str) -> list[ClaimRecord]:
         """Claims whose pattern matches `path`, lowest fence first."""
-        found = [self.records[key] for key in self.index.candidates(path)]
+        found = [self.records[key] for key in self.index.candidates(_plain_dirs(path))]
         return sorted((r for r in found if matches(r.pattern, path)), key=lambda r: r.fence)
+
+
+def _plain_dirs(path: str) -> str:
+    """A pattern covering `path` for the index: its leading plain directories, then `**`.
+
+    A path is no pattern: it may hold `[` or `*`, start with `#`, or be longer than a pattern may
+    be. Only segments of plain characters are kept, as long as the glob stays short
+    (`INDEX_PREFIX_CHARS`); candidates of a shorter prefix are a superset, and `matches` decides.
+    """
+    kept: list[str] = []
+    length = 0
+    for segment in path.split("/")[:-1]:
+        length += len(segment) + 1
+        if length > INDEX_PREFIX_CHARS or not _PLAIN.fullmatch(segment):
+            break
+        kept.append(segment)
+    return "/".join([*kept, "**"])
 
 
 @dataclass(frozen=True, slots=True)
