@@ -264,6 +264,17 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         readable(other=403),
     ),
+    ("POST", "/fences/check"): Row(
+        # A question, like /conflicts/batch: read-only tokens may ask it about their own work.
+        fixed(
+            Call(
+                "POST",
+                "/fences/check",
+                json={"entries": [{"path": "src/x.ts"}], "engineer": "alex", "repo": REPO},
+            )
+        ),
+        readable(other=403),
+    ),
     ("POST", "/sessions/{session_id}/release"): Row(_session_release, own(other_repo=200)),
     ("GET", "/sessions/{session_id}/pending_requests"): Row(
         _inbox, own(other_repo=200, read_only=200)

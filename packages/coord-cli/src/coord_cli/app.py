@@ -14,6 +14,7 @@ from coord_cli import (
     engineers,
     init,
     outbox,
+    reconcile,
     start,
     tokens,
 )
@@ -62,7 +63,9 @@ app.command("status")(start.status)
 app.command("init")(init.init)
 app.command("doctor")(doctor.doctor)
 app.command("claims")(claims.list_claims)
+app.command("claim")(claims.claim)
 app.command("release")(claims.release)
+app.command("reconcile")(reconcile.reconcile)
 app.add_typer(engineers.app, name="engineers")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(tokens.app, name="tokens")

@@ -27,6 +27,7 @@ from coord_protocol.claims import (
 )
 from coord_protocol.conflicts import ConflictBatchRequest, ConflictCheckResponse
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
 from coord_protocol.outbox import (
     OutboxPurgeRequest,
     OutboxPurgeResponse,
@@ -198,6 +199,11 @@ class Calls:
     def check_conflicts(request: ConflictBatchRequest) -> Call:
         """`POST /conflicts/batch`."""
         return Call("POST", "/conflicts/batch", _body(request))
+
+    @staticmethod
+    def check_fences(request: FenceCheckRequest) -> Call:
+        """`POST /fences/check`."""
+        return Call("POST", "/fences/check", _body(request))
 
     @staticmethod
     def release_session(session_id: str, repo: str | None = None) -> Call:
@@ -408,6 +414,10 @@ class CoordClient:
     def check_conflicts(self, request: ConflictBatchRequest) -> ConflictCheckResponse:
         """Would these patterns conflict?"""
         return self.send(Calls.check_conflicts(request), ConflictCheckResponse)
+
+    def check_fences(self, request: FenceCheckRequest) -> FenceCheckResponse:
+        """The fence check of changed paths (at most `MAX_FENCE_ENTRIES` entries a call)."""
+        return self.send(Calls.check_fences(request), FenceCheckResponse)
 
     def release_session(self, session_id: str, repo: str | None = None) -> ReleaseResponse:
         """Release every claim of a session."""

@@ -37,6 +37,7 @@ from coord_protocol import (
     WebhookPayload,
     WhoAmI,
 )
+from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
 from coord_protocol.ownership import (
     AutoResolutionSeries,
     HotspotList,
@@ -97,6 +98,9 @@ OPERATIONS = (
               query=("pattern", "engineer", "repo", "all_repos", "session_id", "symbols")),
     Operation("POST", "/conflicts/batch", "Conflict check for up to 5000 patterns.",
               {200: ConflictCheckResponse}, body=ConflictBatchRequest),
+    Operation("POST", "/fences/check", "Fence check for up to 1000 changed paths: was each edited "
+              "under a valid claim of the caller (read-only tokens may ask).",
+              {200: FenceCheckResponse}, body=FenceCheckRequest, tags=("fences",)),
     Operation("POST", "/sessions/{session_id}/release", "Release a session's claims.",
               {200: ReleaseResponse}, query=("repo",), tags=("sessions",)),
     Operation("GET", "/requests", "Release requests, newest first; with `queued=true` the claim "
