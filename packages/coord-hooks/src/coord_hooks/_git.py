@@ -8,7 +8,7 @@ and the checkout's configuration cannot start a program. Only the identity quest
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coord_protocol.git import GitUnavailableError, run_git
@@ -33,6 +33,10 @@ class Git:
     """Git, run in one directory."""
 
     cwd: Path
+    _answers: dict[tuple[str, ...], str | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Answers of questions already asked: a hook asks where the checkout is more than once."""
 
     def run(self, *args: str, user_config: bool = False) -> str:
         """The stdout of `git ARGS`; raises `GitError` when git fails or is missing."""
@@ -54,16 +58,33 @@ class Git:
 
     def toplevel(self) -> Path | None:
         """Root of the working tree containing `cwd` (a linked worktree's own root)."""
-        root = self.ask("rev-parse", "--show-toplevel")
+        root = self._location("--show-toplevel")
         return Path(root) if root else None
 
     def main_checkout(self) -> Path | None:
         """Root of the main working tree, also when `cwd` is in a linked worktree."""
-        common = self.ask("rev-parse", "--path-format=absolute", "--git-common-dir")
+        common = self._location("--git-common-dir")
         if common is None:
             return None
         common_dir = Path(common)
         return common_dir.parent if common_dir.name == ".git" else None
+
+    def _location(self, question: str) -> str | None:
+        """`git rev-parse --path-format=absolute QUESTION`, both questions asked in one process.
+
+        Every git process is a few milliseconds of each hook call. Where one of the two cannot
+        be answered (a bare repository has no top level), each is asked on its own.
+        """
+        questions = ("--git-common-dir", "--show-toplevel")
+        if not self._answers:
+            both = self.ask("rev-parse", "--path-format=absolute", *questions)
+            lines = both.splitlines() if both else []
+            if len(lines) == len(questions):
+                self._answers.update({(q,): line for q, line in zip(questions, lines, strict=True)})
+        key = (question,)
+        if key not in self._answers:
+            self._answers[key] = self.ask("rev-parse", "--path-format=absolute", question)
+        return self._answers[key]
 
     def current_branch(self) -> str | None:
         """The checked-out branch; None when detached or outside a checkout."""
