@@ -1,4 +1,4 @@
-"""Where the checkout is: the top level and the main checkout, from one git process or two."""
+"""Where the checkout is (top level, main checkout, branch), from one git process or several."""
 
 from __future__ import annotations
 
@@ -17,7 +17,29 @@ def test_a_linked_worktree_knows_its_own_root_and_the_main_checkout(tmp_path: Pa
 
     assert git.toplevel() == linked.resolve()
     assert git.main_checkout() == shop.clone.resolve()
+    assert git.current_branch() == "feature"
     assert git.toplevel() == linked.resolve()  # asked again: the same answer
+
+
+def test_a_new_repository_has_a_root_but_no_branch_yet(tmp_path: Path) -> None:
+    shop = make_workspace(tmp_path / "ws", {"a.py": "x = 1\n"})
+    fresh = tmp_path / "fresh"
+    shop.git("init", "-q", str(fresh), cwd=tmp_path)
+
+    git = Git(fresh)
+
+    assert (git.toplevel(), git.main_checkout()) == (fresh.resolve(), fresh.resolve())
+    assert git.current_branch() is None
+
+
+def test_a_detached_head_has_no_branch(tmp_path: Path) -> None:
+    shop = make_workspace(tmp_path / "ws", {"a.py": "x = 1\n"})
+    shop.git("checkout", "-q", "--detach")
+
+    git = Git(shop.clone)
+
+    assert git.current_branch() is None
+    assert git.toplevel() == shop.clone.resolve()
 
 
 def test_a_bare_repository_has_neither(tmp_path: Path) -> None:

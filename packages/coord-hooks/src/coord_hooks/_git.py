@@ -18,6 +18,10 @@ GIT_TIMEOUT_SEC = 30.0
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{4,64}")
 
+_LOCATIONS = (("--git-common-dir",), ("--show-toplevel",), ("--abbrev-ref", "HEAD"))
+"""What `Git` asks about where it is, each answered on one line of `git rev-parse`."""
+_LOCATIONS_ASKED = tuple(word for question in _LOCATIONS for word in question)
+
 
 class GitError(RuntimeError):
     """A git command failed; the message names the command and what git said."""
@@ -58,38 +62,37 @@ class Git:
 
     def toplevel(self) -> Path | None:
         """Root of the working tree containing `cwd` (a linked worktree's own root)."""
-        root = self._location("--show-toplevel")
+        root = self._where("--show-toplevel")
         return Path(root) if root else None
 
     def main_checkout(self) -> Path | None:
         """Root of the main working tree, also when `cwd` is in a linked worktree."""
-        common = self._location("--git-common-dir")
+        common = self._where("--git-common-dir")
         if common is None:
             return None
         common_dir = Path(common)
         return common_dir.parent if common_dir.name == ".git" else None
 
-    def _location(self, question: str) -> str | None:
-        """`git rev-parse --path-format=absolute QUESTION`, both questions asked in one process.
-
-        Every git process is a few milliseconds of each hook call. Where one of the two cannot
-        be answered (a bare repository has no top level), each is asked on its own.
-        """
-        questions = ("--git-common-dir", "--show-toplevel")
-        if not self._answers:
-            both = self.ask("rev-parse", "--path-format=absolute", *questions)
-            lines = both.splitlines() if both else []
-            if len(lines) == len(questions):
-                self._answers.update({(q,): line for q, line in zip(questions, lines, strict=True)})
-        key = (question,)
-        if key not in self._answers:
-            self._answers[key] = self.ask("rev-parse", "--path-format=absolute", question)
-        return self._answers[key]
-
     def current_branch(self) -> str | None:
         """The checked-out branch; None when detached or outside a checkout."""
-        branch = self.ask("rev-parse", "--abbrev-ref", "HEAD")
+        branch = self._where("--abbrev-ref", "HEAD")
         return None if branch in (None, "HEAD") else branch
+
+    def _where(self, *question: str) -> str | None:
+        """`git rev-parse --path-format=absolute QUESTION`; the three questions in one process.
+
+        Every git process is a few milliseconds of each hook call. Where one of them cannot be
+        answered (a bare repository has no top level, a new one no branch yet), git answers
+        none, and each is then asked on its own.
+        """
+        if not self._answers:
+            both = self.ask("rev-parse", "--path-format=absolute", *_LOCATIONS_ASKED)
+            lines = both.splitlines() if both else []
+            if len(lines) == len(_LOCATIONS):
+                self._answers.update(zip(_LOCATIONS, lines, strict=True))
+        if question not in self._answers:
+            self._answers[question] = self.ask("rev-parse", "--path-format=absolute", *question)
+        return self._answers[question]
 
     def config_value(self, key: str) -> str | None:
         """A git configuration value such as `user.email` (global ones too), or None."""
