@@ -171,6 +171,14 @@ def test_an_expected_non_200_status_is_an_answer(fake: Callable[..., FakeService
     assert answer == {"claim_ids": [], "conflicts": []}
 
 
+def test_an_ipv6_loopback_url_without_a_port_is_dialled_on_port_80() -> None:
+    client = HookClient("http://[::1]", None)
+
+    connection = client._connect()
+
+    assert (connection.host, connection.port) == ("::1", 80)
+
+
 def test_a_service_nobody_runs_is_unavailable(dead_url: str) -> None:
     with HookClient(dead_url, None) as client, pytest.raises(CoordError) as raised:
         client.get("/claims")
@@ -219,7 +227,10 @@ def test_an_untrusted_certificate_is_refused(
     assert service.requests == []  # the token never left
 
 
-@pytest.mark.parametrize("url", ["127.0.0.1:8080", "ftp://example.invalid", "http://"])
+@pytest.mark.parametrize(
+    "url",
+    ["127.0.0.1:8080", "ftp://example.invalid", "http://", "http://host:port", "http://h:99999"],
+)
 def test_a_url_that_is_not_http_is_named(url: str) -> None:
     with pytest.raises(CoordError) as raised:
         HookClient(url, None)

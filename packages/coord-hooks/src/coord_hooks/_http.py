@@ -26,6 +26,8 @@ HOOK_TIMEOUT_SEC = 10.0
 Params = Iterable[tuple[str, str]]
 """Query parameters, in order."""
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 """Failures of a kept-alive connection the server closed between two requests."""
 
@@ -47,7 +49,8 @@ class HookClient:
     ) -> None:
         self.base_url = base_url
         url = urlsplit(base_url)
-        if url.scheme not in {"http", "https"} or not url.hostname:
+        self._host, self._port = url.hostname or "", _port_of(url.scheme, base_url)
+        if url.scheme not in _DEFAULT_PORTS or not self._host or self._port is None:
             raise CoordError(
                 ErrorCode.BAD_REQUEST,
                 f"COORD_API_URL {base_url!r} is not an http:// or https:// URL; fix it in "
@@ -145,7 +148,7 @@ class HookClient:
         return response.status, raw
 
     def _connect(self) -> http.client.HTTPConnection:
-        host, port = self._url.hostname or "", self._url.port
+        host, port = self._host, self._port
         if self._url.scheme == "https":
             import ssl  # noqa: PLC0415 - only an https service needs it
 
@@ -159,6 +162,14 @@ class HookClient:
             f"coord service at {self.base_url} is unreachable ({type(exc).__name__}: {exc}); "
             "start it with `coord start` or fix COORD_API_URL.",
         )
+
+
+def _port_of(scheme: str, base_url: str) -> int | None:
+    # Always explicit: given none, http.client would read the end of an IPv6 address as one.
+    try:
+        return urlsplit(base_url).port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # not a number, or out of range
+        return None
 
 
 def _headers(token: str | None, session_id: str | None) -> dict[str, str]:
