@@ -136,7 +136,7 @@ async def test_the_first_mcp_request_is_answered(make_settings: Callable[..., Se
 
 
 PROBE = """
-import asyncio, json, sys
+import asyncio, json, os, sys
 from pathlib import Path
 import coord_server.__main__
 from coord_server.app import create_app
@@ -153,7 +153,7 @@ async def status(app, method, path, body=b""):
         sent.append(message)
         if message["type"] == "http.response.body" and not message.get("more_body"):
             done.set()
-    headers = [(b"host", b"coord.test"), (b"authorization", b"Bearer " + sys.argv[2].encode()),
+    headers = [(b"host", b"coord.test"), (b"authorization", b"Bearer " + os.environ["PROBE_TOKEN"].encode()),
                (b"content-type", b"application/json")]
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
              "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
@@ -163,7 +163,7 @@ async def status(app, method, path, body=b""):
     return next(m["status"] for m in sent if m["type"] == "http.response.start")
 
 async def main():
-    app = create_app(load_settings(auth_token=sys.argv[2], database_path=Path(sys.argv[1])))
+    app = create_app(load_settings(auth_token=os.environ["PROBE_TOKEN"], database_path=Path(sys.argv[1])))
     claim = json.dumps({"engineer": "alex", "claims": [{"pattern": "a.ts"}]}).encode()
     async with app.router.lifespan_context(app):
         statuses = [await status(app, "GET", "/readyz")]
@@ -182,9 +182,10 @@ def test_starting_and_serving_the_api_loads_no_mcp_sdk_alembic_or_httpx(tmp_path
     migrate(engine)  # at head: the start has nothing to migrate
     engine.dispose()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("COORD_")}
+    environment["PROBE_TOKEN"] = TOKEN  # a token never goes on a command line
 
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(database), TOKEN], capture_output=True, text=True,
+        [sys.executable, "-c", PROBE, str(database)], capture_output=True, text=True,
         env=environment, check=False, timeout=120,
     )  # fmt: skip
 
