@@ -139,6 +139,7 @@ PROBE = """
 import asyncio, json, os, sys
 from pathlib import Path
 import coord_server.__main__
+TOKEN = os.environ["PROBE_TOKEN"]
 from coord_server.app import create_app
 from coord_server.settings import load_settings
 
@@ -153,7 +154,7 @@ async def status(app, method, path, body=b""):
         sent.append(message)
         if message["type"] == "http.response.body" and not message.get("more_body"):
             done.set()
-    headers = [(b"host", b"coord.test"), (b"authorization", b"Bearer " + os.environ["PROBE_TOKEN"].encode()),
+    headers = [(b"host", b"coord.test"), (b"authorization", b"Bearer " + TOKEN.encode()),
                (b"content-type", b"application/json")]
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
              "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
@@ -163,7 +164,7 @@ async def status(app, method, path, body=b""):
     return next(m["status"] for m in sent if m["type"] == "http.response.start")
 
 async def main():
-    app = create_app(load_settings(auth_token=os.environ["PROBE_TOKEN"], database_path=Path(sys.argv[1])))
+    app = create_app(load_settings(auth_token=TOKEN, database_path=Path(sys.argv[1])))
     claim = json.dumps({"engineer": "alex", "claims": [{"pattern": "a.ts"}]}).encode()
     async with app.router.lifespan_context(app):
         statuses = [await status(app, "GET", "/readyz")]
