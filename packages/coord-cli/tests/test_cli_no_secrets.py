@@ -53,7 +53,9 @@ class Witness:
         return done
 
     def processes(self, what: str) -> None:
-        table = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True)
+        table = subprocess.run(
+            ["ps", "-eww", "-o", "args"], capture_output=True, text=True, check=True
+        )
         self.keep(f"ps during {what}", table.stdout)
 
     def leaks(self, secrets: dict[str, str]) -> list[str]:
