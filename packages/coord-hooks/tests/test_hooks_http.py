@@ -273,3 +273,20 @@ def test_a_body_the_hooks_cannot_read_is_an_internal_error(
 
     assert raised.value.code is ErrorCode.INTERNAL
     assert "GET /claims returned a body this client cannot read" in raised.value.detail
+
+
+def test_a_claim_listing_follows_its_pages(fake: Callable[..., FakeService]) -> None:
+    def row(claim_id: str) -> dict[str, Any]:
+        return {"id": claim_id, "engineer": "alex", "pattern": f"{claim_id}.ts", "fence": 1,
+                "claim_type": "file", "expires_at": "2026-01-01T04:00:00Z"}  # fmt: skip
+
+    def answer(request: dict[str, Any]) -> Answer:
+        last = "cursor=p2" in request["target"]
+        return 200, {"claims": [row("b" if last else "a")], "next_cursor": None if last else "p2"}
+
+    service = fake(answer)
+    with HookClient(service.url, None) as client:
+        claims = list_claims(client, repo="acme/web")
+
+    assert [claim.id for claim in claims] == ["a", "b"]
+    assert service.requests[1]["target"] == "/claims?repo=acme%2Fweb&cursor=p2"

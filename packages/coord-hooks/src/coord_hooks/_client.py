@@ -20,6 +20,7 @@ from coord_hooks._wire import (
     claim_answer,
     claims_of,
     conflicts_of,
+    next_cursor_of,
 )
 from coord_hooks.config import HookConfig
 from coord_protocol.errors import CoordError, ErrorCode
@@ -30,6 +31,10 @@ MAX_BATCH_PATTERNS = 5000
 `conflicts.MAX_BATCH_PATTERNS`, which a test holds this equal to)."""
 
 
+MAX_LIST_PAGES = 20
+"""Pages one listing follows (the typed client's bound too)."""
+
+
 def connect(config: HookConfig, session_id: str | None = None) -> HookClient:
     """A client for the configured service; the token travels only in a request header."""
     return HookClient(config.api_url, config.token, session_id)
@@ -38,9 +43,18 @@ def connect(config: HookConfig, session_id: str | None = None) -> HookClient:
 def list_claims(
     client: HookClient, engineer: str | None = None, repo: str | None = None
 ) -> list[HeldClaim]:
-    """`GET /claims`: the active claims, of `engineer` when named, in `repo`'s bucket."""
+    """`GET /claims`: the active claims, of `engineer` when named, in `repo`'s bucket, over
+    up to `MAX_LIST_PAGES` pages (a list answer says where its next page starts)."""
     params = [(key, value) for key, value in (("engineer", engineer), ("repo", repo)) if value]
-    return checked("GET /claims", claims_of, client.get("/claims", params))
+    claims: list[HeldClaim] = []
+    cursor: str | None = None
+    for _ in range(MAX_LIST_PAGES):
+        page = client.get("/claims", params + ([("cursor", cursor)] if cursor else []))
+        claims += checked("GET /claims", claims_of, page)
+        cursor = next_cursor_of(page)
+        if cursor is None:
+            break
+    return claims
 
 
 def create_claims(client: HookClient, request: dict[str, Any]) -> ClaimAnswer:

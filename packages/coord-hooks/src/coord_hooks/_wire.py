@@ -72,6 +72,12 @@ def claims_of(body: Any) -> list[HeldClaim]:
     return [held_claim(row) for row in _list(_object(body), "claims")]
 
 
+def next_cursor_of(body: Any) -> str | None:
+    """Where the next page of a list answer starts (None on the last page)."""
+    cursor = body.get("next_cursor") if isinstance(body, dict) else None
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
 def claim_answer(body: Any) -> ClaimAnswer:
     """A `POST /claims` answer."""
     fields = _object(body)
