@@ -385,7 +385,7 @@ def test_mcp_tool_results_show_old_control_characters_escaped(
 
     assert answer.status_code == 200, answer.text
     result = answer.json()["result"]
-    (claim,) = result["structuredContent"]["result"]["claims"]
+    (claim,) = result["structuredContent"]["claims"]
     assert claim["id"] == claim_id
     assert claim["engineer"] == "bob\\x1b[2J\\x1b]0;owned\\x07/claude"
     (text_content,) = result["content"]  # the same envelope as JSON text, for older clients

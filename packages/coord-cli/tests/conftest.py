@@ -183,3 +183,9 @@ def cli_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """One service per test module, started and stopped through the CLI by its own user."""
     scratch = tmp_path_factory.mktemp("coord-user")
     yield from _start_service(User(user_env(scratch), scratch))
+
+
+@pytest.fixture
+def own_service(new_user: User) -> Iterator[Service]:
+    """A service for one test alone, which may stop and restart it (`coord start` again)."""
+    yield from _start_service(new_user)

@@ -27,7 +27,9 @@ COMMANDS = [
     ["init"],
     ["doctor"],
     ["claims"],
+    ["claim"],
     ["release"],
+    ["reconcile"],
     ["engineers"],
     ["engineers", "stale"],
     ["outbox"],
@@ -35,6 +37,11 @@ COMMANDS = [
     ["outbox", "tail"],
     ["outbox", "retry"],
     ["outbox", "purge"],
+    ["tokens"],
+    ["tokens", "create"],
+    ["tokens", "list"],
+    ["tokens", "rotate"],
+    ["tokens", "revoke"],
     ["completion"],
 ]
 

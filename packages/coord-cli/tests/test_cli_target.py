@@ -70,3 +70,19 @@ def test_placeholders_count_as_unset(tmp_path: Path) -> None:
     target = resolve_target(environ, tmp_path, _home(tmp_path, port=None))
     assert target.api_url == "http://127.0.0.1:8080"
     assert target.token == "home-token"
+
+
+def test_a_shell_token_never_goes_to_local_envs_url(tmp_path: Path) -> None:
+    cwd = _checkout(tmp_path, "COORD_API_URL=https://coord.example\nCOORD_AUTH_TOKEN=repo\n")
+    target = resolve_target({"COORD_AUTH_TOKEN": "mine"}, cwd, _home(tmp_path))
+    assert (target.api_url, target.token) == ("http://127.0.0.1:9100", "mine")
+
+
+def test_a_shell_url_never_gets_local_envs_token(tmp_path: Path) -> None:
+    cwd = _checkout(tmp_path, "COORD_API_URL=https://coord.example\nCOORD_AUTH_TOKEN=repo\n")
+    target = resolve_target({"COORD_API_URL": "https://other.example"}, cwd, _home(tmp_path))
+    assert (target.api_url, target.token, target.token_source) == (
+        "https://other.example",
+        None,
+        NO_TOKEN,
+    )

@@ -53,18 +53,27 @@ def test_the_environment_wins_and_placeholders_count_as_unset(tmp_path: Path) ->
         "COORD_REPO_ID=shop/web\nCOORD_USER=alice\n",
     )
     environ = {
-        "COORD_API_URL": "http://from-env:2/",
+        "COORD_API_URL": "http://127.0.0.1:8080",
         "COORD_AUTH_TOKEN": "set-me",
         "COORD_REPO_ID": "example-org/example-repo",
     }
 
     config = resolve_hook_config(environ, tmp_path)
 
-    assert config.api_url == "http://from-env:2"
-    assert config.token == "file-token"
+    assert (config.api_url, config.token) == ("http://from-file:1", "file-token")
     assert config.repo_id == "shop/web"
     assert config.user == "alice"
     assert config.configured
+
+
+def test_url_and_token_come_from_one_source(tmp_path: Path) -> None:
+    write_local_env(tmp_path, "COORD_API_URL=http://from-file:1\nCOORD_AUTH_TOKEN=file-token\n")
+
+    url_only = resolve_hook_config({"COORD_API_URL": "http://from-env:2/"}, tmp_path)
+    token_only = resolve_hook_config({"COORD_TOKEN": "env-token"}, tmp_path)
+
+    assert (url_only.api_url, url_only.token) == ("http://from-env:2", None)
+    assert (token_only.api_url, token_only.token) == (DEFAULT_API_URL, "env-token")
 
 
 def test_legacy_names_are_read_after_the_current_ones(tmp_path: Path) -> None:
@@ -74,7 +83,7 @@ def test_legacy_names_are_read_after_the_current_ones(tmp_path: Path) -> None:
     both = resolve_hook_config({"COORD_API_URL": "http://current:4"}, tmp_path)
 
     assert (from_file.api_url, from_file.token) == ("http://legacy-file:3", "old")
-    assert both.api_url == "http://current:4"
+    assert (both.api_url, both.token) == ("http://current:4", None)
 
 
 def test_nothing_configured_means_defaults_and_not_configured(tmp_path: Path) -> None:

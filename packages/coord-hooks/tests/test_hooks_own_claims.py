@@ -8,18 +8,18 @@ import pytest
 
 from coord_hooks._identity import is_own
 from coord_hooks._own_claims import covers_file, covers_symbols
-from coord_protocol.claims import Claim
-from coord_protocol.vocab import ClaimType, ScopeType
+from coord_hooks._wire import HeldClaim
+from coord_protocol.vocab import ScopeType
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-def claim(pattern: str, symbols: list[str] | None = None) -> Claim:
+def claim(pattern: str, symbols: list[str] | None = None) -> HeldClaim:
     """An active claim of alice on `pattern`."""
-    return Claim(
-        id="clm_1", engineer="alice", claim_type=ClaimType.FILE, pattern=pattern, fence=1,
-        scope_type=ScopeType.SYMBOL if symbols else ScopeType.FILE, symbols=symbols,
-        created_at=NOW, expires_at=NOW,
+    return HeldClaim(
+        id="clm_1", engineer="alice", pattern=pattern, expires_at=NOW,
+        scope_type=ScopeType.SYMBOL if symbols else ScopeType.FILE,
+        symbols=tuple(symbols) if symbols else None,
     )  # fmt: skip
 
 

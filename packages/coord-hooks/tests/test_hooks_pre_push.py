@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hooks_support import Service, Workspace, local_env_for, make_workspace
+from hooks_support import TOKEN, Service, Workspace, local_env_for, make_workspace
 
 from coord_hooks._git import Git
 from coord_hooks.pre_push import RefUpdate, changed_files
@@ -192,10 +192,14 @@ def test_the_environment_wins_over_local_env_and_legacy_names_work(
     service.claim("bob", "src/cart.py")
     shop.commit({"src/cart.py": "ITEMS = [7]\n"}, "cart")
 
-    refused = shop.push("origin", "main", COORD_SERVICE_URL=service.base_url)
+    refused = shop.push("origin", "main", COORD_SERVICE_URL=service.base_url, COORD_TOKEN=TOKEN)
+    # The URL and the token are one pair: an exported URL never borrows local.env's token.
+    url_only = shop.push("origin", "main", COORD_SERVICE_URL=service.base_url)
 
     assert refused.returncode != 0
     assert "bob" in refused.stderr
+    assert url_only.returncode != 0
+    assert "missing bearer token" in url_only.stderr and "bob" not in url_only.stderr
 
 
 def test_nothing_to_push_needs_no_service(shop: Workspace, dead_url: str) -> None:

@@ -69,6 +69,14 @@ def test_an_explicit_real_value_wins_over_local_env(tmp_path: Path, nested: Path
     assert config.sources["COORD_AUTH_TOKEN"] == "environment"
 
 
+def test_a_shell_token_never_goes_to_local_envs_url(tmp_path: Path, nested: Path) -> None:
+    write_local_env(tmp_path, "COORD_API_URL=http://parent:9\nCOORD_AUTH_TOKEN=file-token\n")
+    shell = resolve_config({**TEMPLATE_ENV, "COORD_AUTH_TOKEN": "shell-token"}, nested)
+    assert (shell.api_url, shell.token) == (DEFAULT_API_URL, "shell-token")
+    url_only = resolve_config({"COORD_API_URL": "http://elsewhere:7"}, nested)
+    assert (url_only.api_url, url_only.token) == ("http://elsewhere:7", None)
+
+
 def test_keys_outside_the_allowlist_are_ignored(tmp_path: Path, nested: Path) -> None:
     write_local_env(tmp_path, "COORD_SESSION_ID=from-file\nPATH=/evil\nCOORD_REPO_ID=acme/web\n")
     config = resolve_config({}, nested, new_session_id=lambda: "generated0000000")

@@ -14,7 +14,7 @@ from coord_mcp.refusals import (
     suggested_wait,
 )
 from coord_protocol.claims import CreateClaimsResponse
-from coord_protocol.conflicts import Conflict, ConflictingClaim
+from coord_protocol.conflicts import Conflict, ConflictingClaim, SymbolOverlap
 from coord_protocol.errors import CoordError, ErrorCode
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -29,7 +29,7 @@ def conflict(
     expires_in: timedelta = timedelta(minutes=5),
     symbols: list[str] | None = None,
     your_symbols: list[str] | None = None,
-    symbol_overlap: list[str] | None = None,
+    symbol_overlap: list[SymbolOverlap] | None = None,
 ) -> Conflict:
     return Conflict(
         your_pattern="src/auth/login.ts",
@@ -60,7 +60,7 @@ def test_a_conflict_names_holder_claim_expiry_and_every_way_forward() -> None:
     assert "wait_seconds=300" in outcome.next_step
     assert "request_release(claim_id='clm_7'" in outcome.next_step
     assert "symbols=" in outcome.next_step
-    assert outcome.result is response
+    assert outcome.payload is response
 
 
 def test_a_symbol_holder_suggests_narrowing_to_other_symbols() -> None:
@@ -70,11 +70,12 @@ def test_a_symbol_holder_suggests_narrowing_to_other_symbols() -> None:
 
 
 def test_overlapping_symbols_are_named_to_drop() -> None:
+    collides = [SymbolOverlap(file="src/auth/login.ts", symbols=["Router::go"])]
     blocker = conflict(
-        symbols=["Router"], your_symbols=["Router::go"], symbol_overlap=["Router::go"]
+        symbols=["Router"], your_symbols=["Router::go", "boot"], symbol_overlap=collides
     )
     outcome = conflict_refusal(CreateClaimsResponse(conflicts=[blocker]), 0, now=NOW)
-    assert "drop Router::go from your symbols" in outcome.next_step
+    assert "drop Router::go from your symbols for 'src/auth/login.ts'" in outcome.next_step
 
 
 def test_a_wait_that_ran_out_is_a_queue_timeout() -> None:

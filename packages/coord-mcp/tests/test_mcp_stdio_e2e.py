@@ -71,7 +71,7 @@ async def test_claim_tools_change_what_the_service_holds(  # type: ignore[no-unt
             description="login rework", ttl_hours=1,
         )  # fmt: skip
         assert granted["ok"], granted
-        claim_id = granted["result"]["claim_ids"][0]
+        claim_id = granted["claim_ids"][0]
         (held,) = await active_claims(http, repo)
         assert (held["id"], held["pattern"], held["engineer"]) == (
             claim_id, "src/auth/**", "alex/claude/main",
@@ -82,7 +82,7 @@ async def test_claim_tools_change_what_the_service_holds(  # type: ignore[no-unt
         assert f"release_claims(claim_ids=['{claim_id}'])" in granted["next_step"]
 
         listed = await coord.call("list_claims", engineer="alex/claude/main")
-        assert [claim["id"] for claim in listed["result"]["claims"]] == [claim_id]
+        assert [claim["id"] for claim in listed["claims"]] == [claim_id]
 
         other = await http.post("/claims", json={
             "engineer": "bob/codex/main", "repo": repo, "claims": [{"pattern": "docs/**"}],
@@ -91,8 +91,8 @@ async def test_claim_tools_change_what_the_service_holds(  # type: ignore[no-unt
         checked = await coord.call(
             "check_conflicts", files=["docs/intro.md", "src/auth/x.ts"], engineer="alex/claude/main"
         )
-        assert checked["ok"] and checked["result"]["has_conflicts"]
-        holders = {c["conflicting_claim"]["engineer"] for c in checked["result"]["conflicts"]}
+        assert checked["ok"] and checked["has_conflicts"]
+        holders = {c["conflicting_claim"]["engineer"] for c in checked["conflicts"]}
         assert holders == {"bob/codex/main"}  # alex's own claim is not a conflict
         assert "bob/codex/main holds 'docs/**'" in checked["summary"]
 
@@ -105,7 +105,7 @@ async def test_claim_tools_change_what_the_service_holds(  # type: ignore[no-unt
         assert held["expires_at"] > before
 
         released = await coord.call("release_claims", claim_ids=[claim_id])
-        assert released["result"]["released"] == 1
+        assert released["released"] == 1
         assert await active_claims(http, repo, engineer="alex/claude/main") == []
 
 
@@ -121,7 +121,7 @@ async def test_release_session_leaves_the_agent_able_to_claim_again(  # type: ig
         assert len(session) == 16  # generated for this process
 
         ended = await coord.call("release_session")
-        assert ended["ok"] and ended["result"]["released"] == 2
+        assert ended["ok"] and ended["released"] == 2
         assert await active_claims(http, repo) == []
 
         again = await coord.call("claim_files", engineer="alex", patterns=["a/**"])
@@ -151,8 +151,8 @@ async def test_queue_tools_list_and_cancel_a_wait(  # type: ignore[no-untyped-de
             tasks.start_soon(wait_for_claim)
             entry = await waiting_entry(http, repo)
             mine = await coord.call("my_requests", queued=True, engineer="waiter")
-            assert mine["ok"] and mine["result"]["count"] == 1
-            listed = mine["result"]["queue_entries"][0]
+            assert mine["ok"] and mine["count"] == 1
+            listed = mine["requests"][0]
             assert (listed["queue_id"], listed["blocking_engineer"]) == (
                 entry["queue_id"],
                 "holder",
@@ -165,7 +165,7 @@ async def test_queue_tools_list_and_cancel_a_wait(  # type: ignore[no-untyped-de
             cancelled = await coord.call(
                 "cancel_queue_request", queue_id=entry["queue_id"], engineer="waiter"
             )
-            assert cancelled["ok"] and cancelled["result"]["cancelled"] is True
+            assert cancelled["ok"] and cancelled["cancelled"] is True
         assert outcome["ok"] is False
         assert outcome["refusal"]["code"] == "queue_cancelled"
         assert outcome["refusal"]["blockers"][0]["conflicting_claim"]["engineer"] == "holder"
@@ -291,7 +291,7 @@ async def test_an_abandoned_wait_leaves_the_queue(  # type: ignore[no-untyped-de
             ]:
                 await anyio.sleep(0.02)
         still_usable = await coord.call("list_claims")
-        assert still_usable["ok"] and still_usable["result"]["count"] == 1
+        assert still_usable["ok"] and still_usable["count"] == 1
 
 
 async def test_the_service_serves_the_same_tools_at_mcp(coord_service) -> None:  # type: ignore[no-untyped-def]
@@ -320,4 +320,4 @@ async def test_the_service_serves_the_same_tools_at_mcp(coord_service) -> None: 
             assert result.structured_content is not None and result.structured_content["ok"]
             ended = await client.call_tool("release_session", {})
     assert ended.structured_content is not None
-    assert ended.structured_content["result"]["released"] == 1
+    assert ended.structured_content["released"] == 1

@@ -21,7 +21,7 @@ from mcp import Client
 from coord_mcp.config import resolve_config
 from coord_mcp.server import INSTRUCTIONS, build_server
 from coord_mcp.stdio import caller_for, client_config_for, fixed_caller
-from coord_mcp.tools import TOOL_NAMES
+from coord_mcp.tools import TOOL_NAMES, TOOLS
 from coord_protocol.client import AsyncCoordClient
 
 pytestmark = pytest.mark.anyio
@@ -48,15 +48,31 @@ SPEC_PARAMETERS = {
 """SPEC §10.1, verbatim."""
 
 REQUIRED = {
-    "claim_files": {"engineer", "patterns"},
-    "check_conflicts": {"files", "engineer"},
+    "claim_files": {"patterns"},
+    "check_conflicts": {"files"},
     "release_claims": {"claim_ids"},
-    "extend_claims": {"claim_ids", "engineer", "ttl_hours"},
+    "extend_claims": {"claim_ids", "ttl_hours"},
     "request_release": {"claim_id", "reason"},
     "respond_to_request": {"request_id", "decision"},
     "wait_for_request": {"request_id"},
     "cancel_queue_request": {"queue_id"},
 }
+
+ENVELOPE = {"ok", "summary", "next_step", "refusal"}
+"""Beside the service's answer in every result; nothing is nested under `result`."""
+
+HTTP_FIELDS = {
+    "claim_files": {"claim_ids", "claims", "conflicts", "warnings", "options", "queue_id"},
+    "check_conflicts": {"has_conflicts", "conflicts", "safe", "safe_to_proceed", "suggestion"},
+    "list_claims": {"claims", "count"},
+    "release_claims": {"released", "claim_ids"},
+    "pending_requests": {"requests", "notices", "count"},
+    "my_requests": {"requests", "count", "queued"},
+    "cancel_queue_request": {"cancelled", "queue_id"},
+    "release_session": {"released"},
+    "request_release": {"id", "state", "decision", "holder", "granted_claim_ids"},
+}
+"""Names the HTTP API answers with, which the MCP results carry at their top level too."""
 
 Responder = Callable[[httpx.Request], httpx.Response]
 
@@ -128,10 +144,11 @@ async def test_all_twelve_tools_are_listed_with_their_spec_parameters(workdir: P
         assert set(tool.input_schema.get("required", [])) == REQUIRED.get(name, set()), name
         assert tool.input_schema["additionalProperties"] is False
         assert tool.output_schema is not None
-        assert {"ok", "summary", "next_step", "result", "refusal"} <= set(
-            tool.output_schema["properties"]
-        )
+        answer_fields = set(TOOLS[TOOL_NAMES.index(name)].payload.model_fields)
+        assert set(tool.output_schema["properties"]) == ENVELOPE | answer_fields, name
+        assert set(tool.output_schema["required"]) == {"ok", "summary", "next_step"}, name
         assert tool.description and len(tool.description) > 80, name
+        assert HTTP_FIELDS.get(name, set()) <= answer_fields, name
     assert tools["list_claims"].annotations.read_only_hint is True  # type: ignore[union-attr]
     assert tools["claim_files"].annotations.read_only_hint is False  # type: ignore[union-attr]
 
@@ -174,9 +191,7 @@ async def test_my_requests_queued_works_on_an_older_service(workdir: Path) -> No
     async with connected(service, workdir, COORD_USER="alex") as client:
         outcome = await call(client, "my_requests", queued=True)
     assert outcome["ok"] is True
-    assert outcome["result"] == {
-        "queued": True, "queue_entries": [], "release_requests": [], "count": 0,
-    }  # fmt: skip
+    assert (outcome["queued"], outcome["requests"], outcome["count"]) == (True, [], 0)
     sent = service.requests[0].url.params
     assert (sent["queued"], sent["engineer"], sent["repo"]) == ("true", "alex", "acme/web")
 
@@ -264,8 +279,8 @@ async def test_extend_claims_reports_each_claim(workdir: Path) -> None:
             client, "extend_claims", claim_ids=["c1", "missing"], engineer="alex", ttl_hours=2
         )
     assert outcome["ok"] is False
-    assert [claim["id"] for claim in outcome["result"]["claims"]] == ["c1"]
-    assert outcome["result"]["failed"] == {"missing": "no claim missing"}
+    assert [claim["id"] for claim in outcome["claims"]] == ["c1"]
+    assert outcome["failed"] == {"missing": "no claim missing"}
     assert "list_claims(engineer='alex')" in outcome["next_step"]
 
 
@@ -309,3 +324,56 @@ async def test_a_bad_configured_repo_id_is_refused_naming_the_file(workdir: Path
     assert "COORD_REPO_ID" in outcome["next_step"]
     assert outcome["refusal"]["config_file"] == str(workdir / ".coordination" / "local.env")
     assert service.requests == []
+
+
+async def test_the_configured_token_goes_with_every_call_and_names_who_acts(
+    workdir: Path,
+) -> None:
+    token = "coord_pat_" + "k" * 43  # with the URL, from one source (here the environment)
+
+    def grant(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"claim_ids": ["c1"], "claims": []})
+
+    service = FakeService(grant)
+    async with connected(service, workdir, COORD_AUTH_TOKEN=token) as client:
+        granted = await call(client, "claim_files", patterns=["a.py"])
+        await call(client, "list_claims")
+    assert granted["ok"] and granted["claim_ids"] == ["c1"]
+    assert [sent.headers["authorization"] for sent in service.requests] == [f"Bearer {token}"] * 2
+    # No engineer named and no COORD_USER: the service acts as the token's own engineer.
+    assert "engineer" not in json.loads(service.requests[0].content)
+
+
+async def test_an_unnamed_engineer_the_service_needs_says_how_to_name_one(
+    workdir: Path,
+) -> None:
+    def needs_a_name(request: httpx.Request) -> httpx.Response:
+        detail = "invalid request: body.engineer: Field required"
+        return httpx.Response(422, json={"detail": detail, "code": "validation_error"})
+
+    async with connected(FakeService(needs_a_name), workdir) as client:
+        refused = await call(client, "check_conflicts", files=["a.py"])
+    assert refused["refusal"]["code"] == "validation_error"
+    assert "COORD_USER" in refused["next_step"]
+
+
+async def test_a_listing_of_one_page_says_how_many_match_in_all(workdir: Path) -> None:
+    claim = {
+        "id": "c1", "engineer": "alex", "claim_type": "file", "pattern": "a.py", "fence": 1,
+        "created_at": "2026-11-24T10:00:00Z", "expires_at": "2026-11-24T14:00:00Z",
+    }  # fmt: skip
+
+    def one_page(request: httpx.Request) -> httpx.Response:
+        page = {"count": 1, "total": 3, "next_cursor": "cur_2"}
+        if request.url.path == "/claims":
+            return httpx.Response(200, json={"claims": [claim], **page})
+        return httpx.Response(200, json={"requests": [], **page, "count": 0})
+
+    async with connected(FakeService(one_page), workdir, COORD_USER="alex") as client:
+        listed = await call(client, "list_claims")
+        filed = await call(client, "my_requests")
+    assert (listed["count"], listed["total"], listed["next_cursor"]) == (1, 3, "cur_2")
+    assert listed["summary"] == "the newest 1 of 3 claim(s)"
+    assert "filter with engineer or module" in listed["next_step"]
+    assert (filed["total"], filed["next_cursor"]) == (3, "cur_2")
+    assert filed["summary"] == "the newest 0 of 3 release request(s)"

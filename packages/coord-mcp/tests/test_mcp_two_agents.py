@@ -63,8 +63,8 @@ async def test_b_waits_for_a_and_is_granted_on_release(  # type: ignore[no-untyp
     ):
         granted = await a.call("claim_files", engineer="alice/claude/a", patterns=["src/auth/**"])
         assert granted["ok"], granted
-        a_claim = granted["result"]["claim_ids"][0]
-        assert granted["result"]["claims"][0]["branch"] == "main"  # from git
+        a_claim = granted["claim_ids"][0]
+        assert granted["claims"][0]["branch"] == "main"  # from git
 
         refused = await b.call(
             "claim_files", engineer="bob/codex/b", patterns=["src/auth/login.py"]
@@ -94,16 +94,16 @@ async def test_b_waits_for_a_and_is_granted_on_release(  # type: ignore[no-untyp
             assert entry["blocking_engineer"] == "alice/claude/a"
             released_at = time.perf_counter()
             released = await a.call("release_claims", claim_ids=[a_claim])
-            assert released["result"]["released"] == 1
+            assert released["released"] == 1
         delay_ms = (granted_at[0] - released_at) * 1000
         print(f"B granted {delay_ms:.1f} ms after A's release_claims call started")
         assert outcome["ok"], outcome
-        assert outcome["result"]["queue_id"] == entry["queue_id"]
+        assert outcome["queue_id"] == entry["queue_id"]
         held = (await http.get("/claims", params={"repo": REPO})).json()["claims"]
         assert [(claim["engineer"], claim["pattern"]) for claim in held] == [
             ("bob/codex/b", "src/auth/login.py")
         ]
-        assert (await b.call("release_session"))["result"]["released"] == 1
+        assert (await b.call("release_session"))["released"] == 1
 
 
 async def test_disjoint_symbols_of_one_file_coexist(  # type: ignore[no-untyped-def]
@@ -133,6 +133,14 @@ async def test_disjoint_symbols_of_one_file_coexist(  # type: ignore[no-untyped-
         )
         assert clash["refusal"]["code"] == "conflict"
         assert clash["refusal"]["blockers"][0]["conflicting_claim"]["engineer"] == "alice"
+        assert clash["claim_ids"] == []
+        (conflict,) = clash["conflicts"]
+        assert conflict["symbol_overlap"] == [{"file": path, "symbols": ["handle_login"]}]
+        asked = await b.call(
+            "check_conflicts", engineer="bob", files=[path], symbols={path: ["handle_login"]}
+        )
+        assert (asked["has_conflicts"], asked["safe"]) == (True, False)
+        assert asked["conflicts"][0]["symbol_overlap"] == conflict["symbol_overlap"]
 
         typo = await b.call(
             "claim_files", engineer="bob", patterns=[path], symbols={path: ["Session::refersh"]}
@@ -151,7 +159,7 @@ async def test_a_negotiation_or_a_clear_unsupported_refusal(  # type: ignore[no-
         agent({**env_for(coord_service, "neg-b"), "COORD_USER": "bob"}, checkout) as b,
     ):
         held = await a.call("claim_files", engineer="alice", patterns=["src/auth/tokens.py"])
-        claim_id = held["result"]["claim_ids"][0]
+        claim_id = held["claim_ids"][0]
         filed = await b.call("request_release", claim_id=claim_id, reason="rotating the secret")
         if not filed["ok"] and filed["refusal"]["code"] == "unsupported":
             # The service predates release requests: every negotiation tool says so plainly.
@@ -166,12 +174,12 @@ async def test_a_negotiation_or_a_clear_unsupported_refusal(  # type: ignore[no-
             await a.call("release_session")
             return
         assert filed["ok"], filed
-        request_id = filed["result"]["id"]
+        request_id = filed["id"]
         inbox = await a.call("pending_requests")
-        assert request_id in [request["id"] for request in inbox["result"]["requests"]]
+        assert request_id in [request["id"] for request in inbox["requests"]]
         answered = await a.call("respond_to_request", request_id=request_id, decision="approved")
         assert answered["ok"], answered
         decided = await b.call("wait_for_request", request_id=request_id, timeout=10)
-        assert decided["result"]["decision"] == "approved"
+        assert decided["decision"] == "approved"
         for side in (a, b):
             await side.call("release_session")

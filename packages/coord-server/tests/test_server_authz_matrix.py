@@ -264,6 +264,17 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         readable(other=403),
     ),
+    ("POST", "/fences/check"): Row(
+        # A question, like /conflicts/batch: read-only tokens may ask it about their own work.
+        fixed(
+            Call(
+                "POST",
+                "/fences/check",
+                json={"entries": [{"path": "src/x.ts"}], "engineer": "alex", "repo": REPO},
+            )
+        ),
+        readable(other=403),
+    ),
     ("POST", "/sessions/{session_id}/release"): Row(_session_release, own(other_repo=200)),
     ("GET", "/sessions/{session_id}/pending_requests"): Row(
         _inbox, own(other_repo=200, read_only=200)
@@ -317,8 +328,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/admin/checkouts"): Row(_register_checkout, operator_only()),
     ("POST", "/mcp"): Row(
         # Let in, the MCP transport answers a body that is no JSON-RPC message with a 4xx of
-        # its own; a read-only token cannot use the tools (they change state).
-        fixed(Call("POST", "/mcp", json={}, headers={"Accept": "application/json"})),
+        # its own; a read-only token cannot use the tools (they change state). The Host is a
+        # loopback name: /mcp refuses others (DNS-rebinding protection).
+        fixed(
+            Call(
+                "POST", "/mcp", json={}, headers={"Accept": "application/json", "Host": "localhost"}
+            )
+        ),
         readable(400, other_repo=400, read_only=403),
     ),
 }

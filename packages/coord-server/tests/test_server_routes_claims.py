@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from server_support import AUTH, FakeClock, claim_body
@@ -89,10 +91,41 @@ async def test_symbol_claims_coexist_and_cross_reference(client: httpx.AsyncClie
     whole = {"pattern": "src/router.ts", "symbols": ["Router"]}
     blocked = await client.post("/claims", json={"engineer": "kim", "claims": [whole]})
     assert blocked.status_code == 409
-    assert {tuple(c["symbol_overlap"]) for c in blocked.json()["conflicts"]} == {
-        ("Router::handleAuth",),
-        ("Router::handleLogout",),
-    }
+    conflicts = blocked.json()["conflicts"]
+    assert sorted(c["conflicting_claim"]["symbols"][0] for c in conflicts) == [
+        "Router::handleAuth", "Router::handleLogout",
+    ]  # fmt: skip
+    # Per file, the requester's own symbol paths that collide (what it would drop).
+    expected = [{"file": "src/router.ts", "symbols": ["Router"]}]
+    assert [c["symbol_overlap"] for c in conflicts] == [expected, expected]
+
+
+async def test_symbol_overlap_names_only_the_requesters_colliding_symbols_per_file(
+    client: httpx.AsyncClient,
+) -> None:
+    held = {"pattern": "src/router.ts", "symbols": ["Router::handleAuth"]}
+    await client.post("/claims", json={"engineer": "alex", "claims": [held]})
+    mine = {"pattern": "src/router.ts", "symbols": ["Router::handleAuth::inner", "boot"]}
+    blocked = await client.post("/claims", json={"engineer": "sam", "claims": [mine]})
+    assert blocked.status_code == 409
+    (conflict,) = blocked.json()["conflicts"]
+    assert conflict["symbol_overlap"] == [
+        {"file": "src/router.ts", "symbols": ["Router::handleAuth::inner"]}
+    ]
+    whole = await client.post("/claims", json=claim_body("kim", "src/router.ts"))
+    (against_file,) = whole.json()["conflicts"]
+    assert against_file["symbol_overlap"] is None  # kim named no symbols: nothing to drop
+    checked = await client.post(
+        "/conflicts/batch",
+        json={
+            "patterns": ["src/router.ts"],
+            "engineer": "sam",
+            "symbols": ["src/router.ts#Router"],
+        },
+    )
+    assert checked.json()["conflicts"][0]["symbol_overlap"] == [
+        {"file": "src/router.ts", "symbols": ["Router"]}
+    ]
 
 
 async def test_symbol_claim_auto_narrows_a_file_claim(client: httpx.AsyncClient) -> None:
@@ -322,3 +355,10 @@ async def test_unauthenticated_requests_are_401(client: httpx.AsyncClient) -> No
     wrong = await client.get("/claims", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401 and "invalid bearer token" in wrong.json()["detail"]
     assert AUTH["Authorization"].startswith("Bearer ")
+
+
+async def test_openapi_describes_symbol_overlap_entries(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    described = json.dumps(schemas["Conflict"]["properties"]["symbol_overlap"])
+    assert "SymbolOverlap" in described
+    assert set(schemas["SymbolOverlap"]["required"]) == {"file", "symbols"}

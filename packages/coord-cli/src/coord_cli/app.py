@@ -6,7 +6,18 @@ from typing import Annotated
 
 import typer
 
-from coord_cli import __version__, claims, completion, doctor, engineers, init, outbox, start
+from coord_cli import (
+    __version__,
+    claims,
+    completion,
+    doctor,
+    engineers,
+    init,
+    outbox,
+    reconcile,
+    start,
+    tokens,
+)
 from coord_cli._update_check import notify_if_outdated
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
@@ -52,7 +63,10 @@ app.command("status")(start.status)
 app.command("init")(init.init)
 app.command("doctor")(doctor.doctor)
 app.command("claims")(claims.list_claims)
+app.command("claim")(claims.claim)
 app.command("release")(claims.release)
+app.command("reconcile")(reconcile.reconcile)
 app.add_typer(engineers.app, name="engineers")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(tokens.app, name="tokens")
 app.command("completion")(completion.completion)

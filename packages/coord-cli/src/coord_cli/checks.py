@@ -7,6 +7,7 @@ Repository checks need a checkout; service checks need only the target (URL and 
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import stat
 import tomllib
@@ -185,8 +186,12 @@ class ServiceFacts:
     token_valid: bool = False
 
 
-def service(target: Target) -> tuple[list[Check], ServiceFacts]:
-    """The service answers `/readyz`, and accepts the token on `/whoami`."""
+def service(target: Target, own_token: str | None = None) -> tuple[list[Check], ServiceFacts]:
+    """The service answers `/readyz`, and accepts the token on `/whoami`.
+
+    `own_token` is the token of the service `coord start` runs for this user (COORD_HOME): the
+    operator token in a checkout is expected then, and only warned about otherwise.
+    """
     try:
         ready = httpx.get(f"{target.api_url}/readyz", timeout=PROBE_TIMEOUT_SEC)
     except httpx.HTTPError as exc:
@@ -203,7 +208,7 @@ def service(target: Target) -> tuple[list[Check], ServiceFacts]:
         )  # fmt: skip
         return [check], ServiceFacts(reachable=False, version=version_seen)
     reachable = ok("service", f"{target.api_url} is ready (coord {version_seen})")
-    token_check, valid = _token(target)
+    token_check, valid = _token(target, own_token)
     return [reachable, token_check], ServiceFacts(True, version_seen, valid)
 
 
@@ -226,7 +231,7 @@ def versions(facts: ServiceFacts) -> Check:
     return ok("versions", detail)
 
 
-def _token(target: Target) -> tuple[Check, bool]:
+def _token(target: Target, own_token: str | None) -> tuple[Check, bool]:
     if not target.token:
         return fail(
             "token",
@@ -249,7 +254,27 @@ def _token(target: Target) -> tuple[Check, bool]:
             "token", f"/whoami answered {answer.status_code}", "look at the service's log"
         ), False
     principal = _field(answer, "principal") or "unknown"
+    if principal == "operator" and _shared_operator_token(target, own_token):
+        return warn(
+            "token",
+            f"the operator token, from {target.token_source}: every agent of this checkout "
+            "may act as anyone",
+            "ask the operator for an engineer token (`coord tokens create ENGINEER --json`) "
+            "and store it here with `coord init --token -`",
+        ), True
     return ok("token", f"accepted as {principal} (from {target.token_source})"), True
+
+
+def _shared_operator_token(target: Target, own_token: str | None) -> bool:
+    """True when the token came from a checkout's local.env and is not this user's own service's.
+
+    A single-user local service (`coord init --mode local`) keeps its operator token in the
+    checkout by design; a shared service's operator token there lets any agent act as anyone.
+    """
+    from_checkout = target.local_env is not None and target.token_source == str(target.local_env)
+    if not from_checkout or target.token is None:
+        return False
+    return own_token is None or not secrets.compare_digest(target.token, own_token)
 
 
 def _registration(top: Path, relative: str, name: str) -> Check:

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from coord_cli._output import emit_json, say, table
+from coord_cli._output import emit_json, say, table, warn
+from coord_cli._reconciling import checkout_top, engineer_for, find_top, reconcile_checkout
 from coord_cli._time import relative
 from coord_cli.errors import CliError, ExitCode
-from coord_cli.target import current_target, service
-from coord_protocol.claims import Claim
+from coord_cli.target import Target, current_target, service
+from coord_protocol.claims import (
+    MAX_ITEMS_PER_REQUEST,
+    Claim,
+    ClaimSpec,
+    CreateClaimsRequest,
+    CreateClaimsResponse,
+)
+from coord_protocol.client import CoordClient
+from coord_protocol.reconcile import exact_pattern
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 WideOption = Annotated[
@@ -58,6 +68,131 @@ def list_claims(
             f"Showing the first {listing.count} of {listing.total} claims; narrow the list "
             "with --engineer or --repo."
         )
+
+
+def claim(
+    patterns: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="PATTERN", help="Patterns to claim, e.g. 'src/auth/**'."),
+    ] = None,
+    from_worktree: Annotated[
+        bool,
+        typer.Option(
+            "--from-worktree",
+            help="Claim exactly the changed files (git status) "
+            "that no active claim of yours covers.",
+        ),
+    ] = False,
+    wait: Annotated[
+        int,
+        typer.Option(
+            "--wait",
+            min=0,
+            max=600,
+            metavar="SECONDS",
+            help="Queue behind a holder for up to this long instead of failing at once.",
+        ),
+    ] = 0,
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="What you are doing, shown to others.")
+    ] = None,
+    ttl_hours: Annotated[
+        float | None,
+        typer.Option("--ttl-hours", min=0.01, max=168, help="Lifetime (default: the service's)."),
+    ] = None,
+    engineer: Annotated[
+        str | None,
+        typer.Option(
+            "--engineer",
+            "-e",
+            metavar="NAME",
+            help="Claim as NAME (default: COORD_USER, the token's engineer, or git's "
+            "user.email name).",
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Claim patterns as one batch: all are granted, or none.
+
+    With --from-worktree the batch is the checkout's changed files that no claim of
+    yours covers. When another engineer holds one, nothing is claimed and the holder
+    is named (exit 1); --wait queues for it instead.
+    """  # fmt: skip
+    if not patterns and not from_worktree:
+        raise CliError("nothing to claim", "name patterns, or pass --from-worktree", ExitCode.USAGE)
+    target = current_target()
+    top = checkout_top(Path.cwd()) if from_worktree else find_top(Path.cwd())
+    with service(target) as client:
+        who = engineer_for(client, engineer, top)
+        wanted = list(patterns or [])
+        if from_worktree and top is not None:
+            wanted += _worktree_patterns(client, target, top, who)
+        if not wanted:
+            _nothing_to_claim(json_output)
+            return
+        request = _claim_request(target, who, wanted, wait, description, ttl_hours)
+        answer = client.create_claims(request)
+    _show_claim_answer(answer, json_output)
+
+
+def _worktree_patterns(client: CoordClient, target: Target, top: Path, engineer: str) -> list[str]:
+    _state, report = reconcile_checkout(client, target, top, engineer, idle_minutes=1)
+    return [exact_pattern(edit.path) for edit in report.undeclared]
+
+
+def _claim_request(
+    target: Target,
+    engineer: str,
+    patterns: list[str],
+    wait: int,
+    description: str | None,
+    ttl_hours: float | None,
+) -> CreateClaimsRequest:
+    unique = list(dict.fromkeys(patterns))
+    if len(unique) > MAX_ITEMS_PER_REQUEST:
+        raise CliError(
+            f"{len(unique)} patterns are more than one claim batch takes ({MAX_ITEMS_PER_REQUEST})",
+            "claim the directories instead, e.g. `coord claim 'src/generated/**'`",
+            ExitCode.USAGE,
+        )
+    return CreateClaimsRequest(
+        engineer=engineer or None,
+        claims=[ClaimSpec(pattern=p) for p in unique],
+        repo=target.repo_id,
+        wait_seconds=wait,
+        description=description,
+        ttl_hours=ttl_hours,
+    )
+
+
+def _nothing_to_claim(json_output: bool) -> None:
+    if json_output:
+        emit_json(CreateClaimsResponse().model_dump(mode="json"))
+        return
+    say("Nothing to claim: every changed file is under a claim of yours.")
+
+
+def _show_claim_answer(answer: CreateClaimsResponse, json_output: bool) -> None:
+    if json_output:
+        emit_json(answer.model_dump(mode="json"))
+    elif answer.claim_ids:
+        say(f"Claimed {len(answer.claims)} pattern(s):")
+        for row in answer.claims:
+            say(f"  {row.id}  {_scope(row)}  (fence {row.fence})")
+        for remark in [*answer.warnings, *answer.notices]:
+            warn(remark)
+    else:
+        say("Nothing claimed: the batch collides with claims of other engineers.")
+        for conflict in answer.conflicts:
+            held = conflict.conflicting_claim
+            say(
+                f"  {conflict.your_pattern}: held by {held.engineer} (claim {held.id}, "
+                f"{held.pattern})"
+            )
+        if answer.next_step:
+            say(f"Next: {answer.next_step}")
+    if not answer.claim_ids:
+        raise typer.Exit(int(ExitCode.FAILED))
 
 
 def release(

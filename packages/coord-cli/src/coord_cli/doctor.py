@@ -35,9 +35,10 @@ def doctor(
     """
     cwd = Path.cwd()
     checkout = find_checkout(cwd)
-    target = resolve_target(os.environ, cwd, CoordHome.from_env(os.environ))
+    home = CoordHome.from_env(os.environ)
+    target = resolve_target(os.environ, cwd, home)
     results = _repository(checkout) if checkout else [_outside(cwd)]
-    service_checks, facts = checks.service(target)
+    service_checks, facts = checks.service(target, home.read_token())
     results += [*service_checks, checks.versions(facts)]
     if live:
         results += run_live(target, checkout) if facts.token_valid else [_live_skipped()]

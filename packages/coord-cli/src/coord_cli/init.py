@@ -20,6 +20,7 @@ from coord_cli._files import WRITES, Action, FileChange, apply
 from coord_cli._git import Checkout, require_checkout
 from coord_cli._output import emit_json, error_console, say, warn
 from coord_cli.errors import CliError, ExitCode
+from coord_cli.given_token import FROM_STDIN, GivenToken, read_given_token
 from coord_cli.home import CoordHome
 from coord_cli.local_config import (
     CONFIG_FILE,
@@ -28,7 +29,16 @@ from coord_cli.local_config import (
     merged_tools,
     read_repo_config,
 )
-from coord_cli.wiring import PLACEHOLDER_TOKEN, Mode, Service, Tool, Wiring, detect_repo_id, plan
+from coord_cli.wiring import (
+    PLACEHOLDER_TOKEN,
+    Mode,
+    Service,
+    Tool,
+    Wiring,
+    detect_repo_id,
+    plan,
+    plan_token,
+)
 from coord_protocol.errors import CoordError
 from coord_protocol.local_env import DEFAULT_API_URL, is_placeholder, read_local_env
 
@@ -53,6 +63,14 @@ def init(
             "--force", help="Replace a foreign pre-push hook (backed up); reset coord's MCP entry."
         ),
     ] = False,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TOKEN",
+            help="Store this engineer token in .coordination/local.env; `-` reads it from stdin "
+            "(the token, or the output of `coord tokens create --json`).",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Wire this git checkout for an agent tool.
@@ -60,15 +78,21 @@ def init(
     Writes the MCP registration, the protocol block of the agent's
     instructions, the gitignored .coordination/ files and the pre-push hook
     (and Claude Code's hooks). Tracked files hold placeholders only; the token
-    goes into .coordination/local.env. For --mode remote the token is read
-    from COORD_AUTH_TOKEN (or asked for), never from the command line.
+    goes into .coordination/local.env (mode 0600). For --mode remote the token
+    is read from COORD_AUTH_TOKEN (or asked for); --token - reads an engineer
+    token from stdin, and without --tool only stores it.
     Running it again changes nothing that is already right.
     """
     checkout = require_checkout(Path.cwd())
     interactive = not yes and sys.stdin.isatty()
-    chosen_tool = tool or _ask_tool(interactive)
+    given = _given_token(token) if token is not None else None
     previous = read_repo_config(checkout.top / CONFIG_FILE) or RepoConfig()
-    service = _service(_mode(mode, previous), service_url, previous, checkout, interactive)
+    if given is not None and tool is None:
+        _store_token(checkout, given, service_url, previous, json_output)
+        return
+    chosen_tool = tool or _ask_tool(interactive)
+    chosen_mode = _mode(mode, previous)
+    service = _service(chosen_mode, service_url, previous, checkout, interactive, given)
     config = RepoConfig(
         mode=str(service.mode),
         service_url=service.url,
@@ -87,6 +111,87 @@ def init(
     _report(wiring, changes, registration, json_output)
 
 
+def _given_token(value: str) -> GivenToken:
+    if value == FROM_STDIN and sys.stdin.isatty():
+        typed = typer.prompt("Engineer token (input hidden)", hide_input=True, err=True)
+        return read_given_token(typed, sys.stdin)
+    return read_given_token(value, sys.stdin)
+
+
+def _store_token(
+    checkout: Checkout,
+    given: GivenToken,
+    service_url: str | None,
+    previous: RepoConfig,
+    json_output: bool,
+) -> None:
+    """`--token` without `--tool`: only the token (and the gitignore block) is written."""
+    url = _checked_url(service_url or previous.service_url or _local_service_url())
+    repo_id = detect_repo_id(checkout)
+    changes = plan_token(checkout.top, given.token, repo_id, url, service_url is not None)
+    for change in changes:
+        apply(change)
+    notes = _token_notes(checkout, given, previous)
+    if json_output:
+        emit_json(
+            {"checkout": str(checkout.top), "local_env": LOCAL_ENV_FILE,
+             "engineer": given.engineer, "repo": given.repo, "notes": notes,
+             "files": [{"path": c.shown, "action": str(c.action)} for c in changes]}
+        )  # fmt: skip
+        return
+    who = f" for {given.engineer}" if given.engineer else ""
+    say(f"Stored the token{who} in {LOCAL_ENV_FILE} (mode 600, gitignored).", style="bold")
+    for note in notes:
+        warn(note)
+    say("Next:")
+    say("  coord doctor")
+
+
+def _token_notes(checkout: Checkout, given: GivenToken, previous: RepoConfig) -> list[str]:
+    stored = read_local_env(checkout.top / LOCAL_ENV_FILE)
+    notes = []
+    repo = stored.get("COORD_REPO_ID")
+    if given.repo and repo and repo != given.repo:
+        notes.append(
+            f"the token is bound to repo {given.repo}, but this checkout is {repo}: the service "
+            f"will refuse its claims; ask for a token created with `--repo {repo}`"
+        )
+    name, where = _acting_name(checkout, stored)
+    if given.engineer and name and not is_own(name, given.engineer):
+        notes.append(
+            f"agents here act as {name} ({where}), which a token of {given.engineer} may not "
+            f"act as: set COORD_USER={given.engineer}/<tool>/<checkout> in {LOCAL_ENV_FILE}, "
+            "or ask for a token of that name"
+        )
+    if not previous.tools:
+        notes.append("no agent tool is wired here yet: run `coord init --tool claude` (or codex)")
+    return notes
+
+
+def _acting_name(checkout: Checkout, stored: dict[str, str]) -> tuple[str | None, str]:
+    """Who the hooks act as here, derived as they do: COORD_USER, else the person from git."""
+    user = stored.get("COORD_USER")
+    if not is_placeholder(user):
+        return str(user).strip(), f"COORD_USER in {LOCAL_ENV_FILE}"
+    email = (checkout.config_value("user.email") or "").partition("@")[0].strip()
+    if email:
+        return email, "git's user.email"
+    name = checkout.config_value("user.name")
+    if name:
+        return name, "git's user.name"
+    return os.environ.get("USER") or None, "$USER"
+
+
+def is_own(name: str, engineer: str) -> bool:
+    """Whether a token of `engineer` may act as `name`: the same, or a name beneath it."""
+    return name == engineer or name.startswith(engineer.rstrip("/") + "/")
+
+
+def _local_service_url() -> str:
+    record = CoordHome.from_env(os.environ).read_server()
+    return record.api_url if record is not None else DEFAULT_API_URL
+
+
 @dataclass(frozen=True, slots=True)
 class Registration:
     """What became of telling the local service where this checkout is."""
@@ -102,10 +207,12 @@ def _register_checkout(wiring: Wiring) -> Registration:
     services learn their checkouts from COORD_REPO_ROOTS, set by their operator.
     """
     service = wiring.service
-    if service.mode is not Mode.LOCAL or service.token is None or not _local_running():
+    # Registering is the operator's: the local service's own token, whatever local.env holds.
+    operator_token = CoordHome.from_env(os.environ).read_token()
+    if service.mode is not Mode.LOCAL or operator_token is None or not _local_running():
         return Registration(registered=False)
     try:
-        checkouts.register(service.url, service.token, wiring.repo_id, wiring.checkout.top)
+        checkouts.register(service.url, operator_token, wiring.repo_id, wiring.checkout.top)
     except CoordError as exc:
         return Registration(False, f"the local service did not register this checkout: {exc}")
     return Registration(registered=True)
@@ -134,10 +241,16 @@ def _mode(mode: Mode | None, previous: RepoConfig) -> Mode:
 
 
 def _service(
-    mode: Mode, url: str | None, previous: RepoConfig, checkout: Checkout, interactive: bool
+    mode: Mode,
+    url: str | None,
+    previous: RepoConfig,
+    checkout: Checkout,
+    interactive: bool,
+    given: GivenToken | None,
 ) -> Service:
     if mode is Mode.LOCAL:
-        return _local_service(url)
+        local = _local_service(url)
+        return local if given is None else Service(Mode.LOCAL, local.url, given.token, True)
     chosen = url or (previous.service_url if previous.mode == Mode.REMOTE else None)
     if not chosen and interactive:
         chosen = typer.prompt("URL of the coord service", err=True)
@@ -147,16 +260,13 @@ def _service(
             "pass --service-url https://coord.example.com",
             ExitCode.USAGE,
         )
-    token, is_new = _remote_token(checkout, interactive)
+    token, is_new = (given.token, True) if given else _remote_token(checkout, interactive)
     return Service(Mode.REMOTE, _checked_url(chosen), token, is_new)
 
 
 def _local_service(url: str | None) -> Service:
-    home = CoordHome.from_env(os.environ)
-    token = home.ensure_token()  # the token a later `coord start` will use, too
-    record = home.read_server()
-    local_url = record.api_url if record is not None else DEFAULT_API_URL
-    return Service(Mode.LOCAL, _checked_url(url or local_url), token, True)
+    token = CoordHome.from_env(os.environ).ensure_token()  # a later `coord start` uses it too
+    return Service(Mode.LOCAL, _checked_url(url or _local_service_url()), token, True)
 
 
 def _remote_token(checkout: Checkout, interactive: bool) -> tuple[str | None, bool]:

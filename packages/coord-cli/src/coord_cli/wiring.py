@@ -13,7 +13,15 @@ from enum import StrEnum
 from pathlib import Path
 
 from coord_cli import blocks, registrations, repo_id
-from coord_cli._files import Action, FileChange, plan_text, read_text
+from coord_cli._files import (
+    Action,
+    FileChange,
+    plan_secret,
+    plan_text,
+    read_secret,
+    read_text,
+    refuse_links,
+)
 from coord_cli._git import Checkout
 from coord_cli._templates import GITIGNORE_BLOCK, PRE_PUSH, read_template
 from coord_cli.errors import CliError, ExitCode
@@ -28,7 +36,6 @@ from coord_cli.local_config import (
 )
 from coord_protocol.local_env import is_placeholder, parse_local_env
 
-PRIVATE = 0o600
 PLACEHOLDER_TOKEN = "set-me"  # noqa: S105 - the documented placeholder, not a secret
 
 
@@ -158,7 +165,8 @@ def _repo_config(top: Path, config: RepoConfig) -> FileChange:
 def _local_env(top: Path, wiring: Wiring) -> FileChange:
     path = top / LOCAL_ENV_FILE
     service = wiring.service
-    existing = read_text(path)
+    refuse_links(path)
+    existing = read_secret(path)
     if existing is None:
         values = {
             "api_url": service.url,
@@ -168,7 +176,7 @@ def _local_env(top: Path, wiring: Wiring) -> FileChange:
         text = render_local_env(read_template(LOCAL_ENV_FILE), values)
     else:
         text = update_local_env(existing, _env_updates(parse_local_env(existing), wiring))
-    return plan_text(path, LOCAL_ENV_FILE, text, mode=PRIVATE, tracked=False)
+    return plan_secret(path, LOCAL_ENV_FILE, text)
 
 
 def _env_updates(current: dict[str, str], wiring: Wiring) -> dict[str, str]:
@@ -181,6 +189,25 @@ def _env_updates(current: dict[str, str], wiring: Wiring) -> dict[str, str]:
     if is_placeholder(current.get("COORD_REPO_ID")):
         updates["COORD_REPO_ID"] = wiring.repo_id  # a repo id someone set by hand stays
     return updates
+
+
+def plan_token(top: Path, token: str, repo_id: str, url: str, url_given: bool) -> list[FileChange]:
+    """`coord init --token` without `--tool`: the gitignore block, then the token in local.env.
+
+    An existing local.env keeps its other lines (its URL too, unless `url_given`); a new one is
+    made from the template for `url` and `repo_id`.
+    """
+    path = top / LOCAL_ENV_FILE
+    refuse_links(path)
+    existing = read_secret(path)
+    if existing is None:
+        values = {"api_url": url, "token": token, "repo_id": repo_id}
+        existing = render_local_env(read_template(LOCAL_ENV_FILE), values)
+    updates = {"COORD_AUTH_TOKEN": token, **({"COORD_API_URL": url} if url_given else {})}
+    return [
+        _block_file(top, ".gitignore", GITIGNORE_BLOCK),
+        plan_secret(path, LOCAL_ENV_FILE, update_local_env(existing, updates)),
+    ]
 
 
 def _owners(top: Path, relative: str) -> FileChange:

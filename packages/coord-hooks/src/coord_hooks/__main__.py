@@ -12,8 +12,8 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any, NoReturn
 
 from coord_hooks import ci, claude, pre_push
 
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coord-hook", description=_DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_pre_push(commands)
     _add_claude(commands)
@@ -107,7 +107,20 @@ def _unexpected(command: str, exc: Exception) -> int:
     return ci.CANNOT_CHECK
 
 
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked: reading package metadata costs every hook call
+    ~10 ms, and argparse's own version action formats its text when the parser is built."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        parser.exit(message=f"{parser.prog} {_version()}\n")
+
+
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
     try:
         return version("coord-hooks")
     except PackageNotFoundError:

@@ -6,16 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from coord_hooks._client import ask
+from coord_hooks._client import MAX_BATCH_PATTERNS, check_conflicts
+from coord_hooks._http import HookClient
 from coord_hooks._identity import is_own
 from coord_hooks._paths import anchored, unanchored
-from coord_protocol.client import Calls, CoordClient
-from coord_protocol.conflicts import (
-    MAX_BATCH_PATTERNS,
-    Conflict,
-    ConflictBatchRequest,
-    ConflictCheckResponse,
-)
+from coord_hooks._wire import Conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +39,7 @@ class Blocker:
 
 
 def find_blockers(
-    client: CoordClient, engineer: str, repo: str | None, files: Sequence[str]
+    client: HookClient, engineer: str, repo: str | None, files: Sequence[str]
 ) -> list[Blocker]:
     """Every claim of another engineer that overlaps one of `files`, sorted by file.
 
@@ -54,11 +49,8 @@ def find_blockers(
     found: dict[tuple[str, str], Blocker] = {}
     for start in range(0, len(files), MAX_BATCH_PATTERNS):
         chunk = files[start : start + MAX_BATCH_PATTERNS]
-        request = ConflictBatchRequest(
-            patterns=[anchored(path) for path in chunk], engineer=engineer, repo=repo
-        )
-        answer = ask(client, Calls.check_conflicts(request), ConflictCheckResponse)
-        for conflict in answer.conflicts:
+        patterns = [anchored(path) for path in chunk]
+        for conflict in check_conflicts(client, patterns, engineer, repo):
             if not is_own(conflict.conflicting_claim.engineer, engineer):
                 blocker = blocker_of(conflict)
                 found[(blocker.file, blocker.claim_id)] = blocker

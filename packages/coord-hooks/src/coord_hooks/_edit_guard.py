@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from coord_hooks import _refusals
-from coord_hooks._client import ask
+from coord_hooks._client import create_claims, list_claims
 from coord_hooks._edit_scope import SymbolLookup, edited_symbols
+from coord_hooks._http import HookClient
 from coord_hooks._own_claims import covers_file, covers_symbols
 from coord_hooks._paths import anchored, unanchored
-from coord_protocol.claims import Claim, ClaimList, ClaimSpec, CreateClaimsRequest
-from coord_protocol.claims import CreateClaimsResponse as Answer
-from coord_protocol.client import Calls, CoordClient
+from coord_hooks._wire import ClaimAnswer as Answer
+from coord_hooks._wire import HeldClaim as Claim
 from coord_protocol.vocab import ScopeType
 
 EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit"})
@@ -36,7 +36,7 @@ DESCRIPTION = "claimed automatically by coord-hook when this session edited the 
 class Editor:
     """The agent session making the edit, and the service it claims from."""
 
-    client: CoordClient
+    client: HookClient
     """Client whose calls carry the session id (each one counts as session activity)."""
     engineer: str
     """Engineer the claims are made for."""
@@ -67,7 +67,7 @@ def guard(editor: Editor, edit: Edit, lookup: SymbolLookup | None = None) -> str
     own = own_claims(editor)
     if covers_file(own, edit.path):
         return None
-    answer = _claim(editor, ClaimSpec(pattern=anchored(edit.path)))
+    answer = _claim(editor, {"pattern": anchored(edit.path)})
     if answer.claim_ids:
         return None
     now = datetime.now(UTC)
@@ -89,7 +89,7 @@ def _guard_symbols(
         return None if mine else _refusals.location_unknown(edit.path, refused.conflicts, now)
     if covers_symbols(own, edit.path, symbols):
         return None
-    answer = _claim(editor, ClaimSpec(pattern=anchored(edit.path), symbols=symbols))
+    answer = _claim(editor, {"pattern": anchored(edit.path), "symbols": symbols})
     if answer.claim_ids:
         return None
     return _refusals.symbols_held(edit.path, symbols, answer.conflicts, now)
@@ -97,22 +97,20 @@ def _guard_symbols(
 
 def own_claims(editor: Editor) -> list[Claim]:
     """The engineer's active claims in the editor's repo bucket (any session)."""
-    listing = ask(
-        editor.client, Calls.list_claims(engineer=editor.engineer, repo=editor.repo), ClaimList
-    )
-    return [claim for claim in listing.claims if claim.repo == editor.repo]
+    listing = list_claims(editor.client, engineer=editor.engineer, repo=editor.repo)
+    return [claim for claim in listing if claim.repo == editor.repo]
 
 
-def _claim(editor: Editor, spec: ClaimSpec) -> Answer:
-    request = CreateClaimsRequest(
-        engineer=editor.engineer,
-        claims=[spec],
-        branch=editor.branch,
-        description=DESCRIPTION,
-        repo=editor.repo,
-        session_id=editor.session_id,
-    )
-    return ask(editor.client, Calls.create_claims(request), Answer)
+def _claim(editor: Editor, spec: dict[str, Any]) -> Answer:
+    """`POST /claims` of one item (a `ClaimSpec`: `pattern`, and `symbols` when scoped)."""
+    return create_claims(editor.client, {
+        "engineer": editor.engineer,
+        "claims": [spec],
+        "branch": editor.branch,
+        "description": DESCRIPTION,
+        "repo": editor.repo,
+        "session_id": editor.session_id,
+    })  # fmt: skip
 
 
 def _is_symbol_claim_on(claim: Claim, path: str) -> bool:

@@ -8,7 +8,7 @@ and the checkout's configuration cannot start a program. Only the identity quest
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coord_protocol.git import GitUnavailableError, run_git
@@ -17,6 +17,10 @@ GIT_TIMEOUT_SEC = 30.0
 """Upper bound on one git command; a diff of a very large push still fits."""
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{4,64}")
+
+_LOCATIONS = (("--git-common-dir",), ("--show-toplevel",), ("--abbrev-ref", "HEAD"))
+"""What `Git` asks about where it is, each answered on one line of `git rev-parse`."""
+_LOCATIONS_ASKED = tuple(word for question in _LOCATIONS for word in question)
 
 
 class GitError(RuntimeError):
@@ -33,6 +37,10 @@ class Git:
     """Git, run in one directory."""
 
     cwd: Path
+    _answers: dict[tuple[str, ...], str | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Answers of questions already asked: a hook asks where the checkout is more than once."""
 
     def run(self, *args: str, user_config: bool = False) -> str:
         """The stdout of `git ARGS`; raises `GitError` when git fails or is missing."""
@@ -54,12 +62,12 @@ class Git:
 
     def toplevel(self) -> Path | None:
         """Root of the working tree containing `cwd` (a linked worktree's own root)."""
-        root = self.ask("rev-parse", "--show-toplevel")
+        root = self._where("--show-toplevel")
         return Path(root) if root else None
 
     def main_checkout(self) -> Path | None:
         """Root of the main working tree, also when `cwd` is in a linked worktree."""
-        common = self.ask("rev-parse", "--path-format=absolute", "--git-common-dir")
+        common = self._where("--git-common-dir")
         if common is None:
             return None
         common_dir = Path(common)
@@ -67,8 +75,24 @@ class Git:
 
     def current_branch(self) -> str | None:
         """The checked-out branch; None when detached or outside a checkout."""
-        branch = self.ask("rev-parse", "--abbrev-ref", "HEAD")
+        branch = self._where("--abbrev-ref", "HEAD")
         return None if branch in (None, "HEAD") else branch
+
+    def _where(self, *question: str) -> str | None:
+        """`git rev-parse --path-format=absolute QUESTION`; the three questions in one process.
+
+        Every git process is a few milliseconds of each hook call. Where one of them cannot be
+        answered (a bare repository has no top level, a new one no branch yet), git answers
+        none, and each is then asked on its own.
+        """
+        if not self._answers:
+            both = self.ask("rev-parse", "--path-format=absolute", *_LOCATIONS_ASKED)
+            lines = both.splitlines() if both else []
+            if len(lines) == len(_LOCATIONS):
+                self._answers.update(zip(_LOCATIONS, lines, strict=True))
+        if question not in self._answers:
+            self._answers[question] = self.ask("rev-parse", "--path-format=absolute", *question)
+        return self._answers[question]
 
     def config_value(self, key: str) -> str | None:
         """A git configuration value such as `user.email` (global ones too), or None."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from coord_hooks._paths import unanchored
-from coord_protocol.claims import Claim
+from coord_hooks._wire import HeldClaim as Claim
 from coord_protocol.vocab import ScopeType
 
 _WILDCARDS = frozenset("*?[")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from coord_hooks._render import expiry_text
-from coord_protocol.conflicts import Conflict
+from coord_hooks._wire import Conflict
 from coord_protocol.text import printable
 
 _QUEUE_SECONDS = 300

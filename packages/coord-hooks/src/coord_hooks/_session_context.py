@@ -7,7 +7,7 @@ from datetime import datetime
 
 from coord_hooks._identity import is_own
 from coord_hooks._render import expiry_text
-from coord_protocol.claims import Claim
+from coord_hooks._wire import HeldClaim as Claim
 from coord_protocol.text import printable
 
 MAX_LISTED = 40

@@ -27,16 +27,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from coord_hooks import _identity
-from coord_hooks._client import ask, connect, explain
+from coord_hooks._client import connect, explain, list_claims, release_session
 from coord_hooks._edit_guard import EDIT_TOOLS, Edit, Editor, guard
 from coord_hooks._git import Git
 from coord_hooks._paths import repo_relative
 from coord_hooks._render import wrap
 from coord_hooks._session_context import claims_context
 from coord_hooks.config import HookConfig, resolve_hook_config
-from coord_protocol._base import SESSION_ID_PATTERN
-from coord_protocol.claims import ClaimList, ReleaseResponse
-from coord_protocol.client import Calls
 from coord_protocol.errors import CoordError
 from coord_protocol.text import printable
 
@@ -45,6 +42,10 @@ EVENTS = ("session-start", "pre-tool-use", "session-end")
 
 TOOL = "claude"
 """The tool segment of a derived engineer name (`person/claude/worktree`)."""
+
+SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+"""coord-protocol's session id pattern (`_base.SESSION_ID_PATTERN`, which a test holds this
+equal to), copied so that reading a payload does not load pydantic."""
 
 _SESSION = re.compile(SESSION_ID_PATTERN)
 _UNCONFIGURED = (
@@ -122,10 +123,10 @@ def session_start(event: HookEvent, environ: Mapping[str, str]) -> HookAnswer:
     engineer = _identity.agent(config, git, environ, TOOL)
     try:
         with connect(config, event.session_id) as client:
-            listing = ask(client, Calls.list_claims(repo=config.repo_id), ClaimList)
+            listing = list_claims(client, repo=config.repo_id)
     except CoordError as exc:
         return _unavailable(config, exc, "claims are not shown")
-    claims = [claim for claim in listing.claims if claim.repo == config.repo_id]
+    claims = [claim for claim in listing if claim.repo == config.repo_id]
     context = claims_context(claims, engineer, event.session_id, datetime.now(UTC))
     return HookAnswer(_specific("SessionStart", additionalContext=context))
 
@@ -171,8 +172,7 @@ def session_end(event: HookEvent, environ: Mapping[str, str]) -> HookAnswer:
         return HookAnswer()
     try:
         with connect(config, event.session_id) as client:
-            call = Calls.release_session(event.session_id, config.repo_id)
-            ask(client, call, ReleaseResponse)
+            release_session(client, event.session_id, config.repo_id)
     except CoordError as exc:
         return _unavailable(config, exc, "the session's claims stay until they expire")
     return HookAnswer()

@@ -8,7 +8,8 @@ worktree fallback and `COORD_PREPUSH_MODE`.
 For each key the first real value wins, in this order: the environment under the key's name, the
 environment under its legacy alias, the file under the name, the file under the alias. A
 placeholder (`set-me`, `example-org/example-repo`, the template URL) counts as unset, and a
-placeholder token is never sent.
+placeholder token is never sent. The URL and the token are one pair, taken from one source as
+every client takes them (`merge_local_env`): the environment when it names either, else the file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from coord_protocol.local_env import (
     LOCAL_ENV,
     find_local_env,
     is_placeholder,
+    merge_local_env,
     parse_local_env,
 )
 
@@ -85,14 +87,14 @@ def resolve_hook_config(
     """
     local_env = _find(cwd, fallback_roots)
     from_file, warnings = _read(local_env)
-    values = {key: _first_real(key, environ, from_file) for key in ALIASES}
-    mode, mode_warning = _mode(values["COORD_PREPUSH_MODE"])
+    resolved = merge_local_env(_canonical(environ), _canonical(from_file), local_env)
+    mode, mode_warning = _mode(_first_real("COORD_PREPUSH_MODE", (environ, from_file)))
     return HookConfig(
-        api_url=(values["COORD_API_URL"] or DEFAULT_API_URL).rstrip("/"),
-        token=values["COORD_AUTH_TOKEN"],
-        repo_id=values["COORD_REPO_ID"],
-        branch=values["COORD_BRANCH"],
-        user=values["COORD_USER"],
+        api_url=(resolved.real("COORD_API_URL") or DEFAULT_API_URL).rstrip("/"),
+        token=resolved.real("COORD_AUTH_TOKEN"),
+        repo_id=resolved.real("COORD_REPO_ID"),
+        branch=resolved.real("COORD_BRANCH"),
+        user=resolved.real("COORD_USER"),
         prepush_mode=mode,
         local_env=local_env,
         configured=local_env is not None or _named_in(environ),
@@ -117,10 +119,15 @@ def _read(local_env: Path | None) -> tuple[dict[str, str], list[str]]:
         return {}, [f"cannot read {local_env} ({exc}); using the environment only"]
 
 
-def _first_real(key: str, environ: Mapping[str, str], from_file: Mapping[str, str]) -> str | None:
-    names = ALIASES[key]
-    for source in (environ, from_file):
-        for name in names:
+def _canonical(source: Mapping[str, str]) -> dict[str, str]:
+    """`source` under the preferred names only: each key's first real value among its aliases."""
+    found = {key: _first_real(key, (source,)) for key in ALIASES}
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def _first_real(key: str, sources: Iterable[Mapping[str, str]]) -> str | None:
+    for source in sources:
+        for name in ALIASES[key]:
             value = source.get(name)
             if not is_placeholder(value):
                 return str(value).strip()

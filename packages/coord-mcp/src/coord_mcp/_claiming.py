@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from coord_mcp.arguments import (
     CheckConflictsArguments,
@@ -15,7 +14,7 @@ from coord_mcp.arguments import (
     ReleaseSessionArguments,
 )
 from coord_mcp.caller import Caller
-from coord_mcp.refusals import conflict_next_step, conflict_refusal, holder_phrase
+from coord_mcp.refusals import conflict_next_step, conflict_refusal, holder_phrase, who_are_you
 from coord_mcp.results import ExtendedClaims, Refusal, ToolResult, refused, succeeded
 from coord_mcp.validation import check_symbols
 from coord_protocol.claims import (
@@ -38,14 +37,14 @@ from coord_protocol.vocab import ClaimType
 _CALL_ERRORS = frozenset({ErrorCode.UNAUTHORIZED, ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED})
 
 
-async def claim_files(caller: Caller, args: ClaimFilesArguments) -> ToolResult[Any]:
+async def claim_files(caller: Caller, args: ClaimFilesArguments) -> ToolResult:
     """Claim files (or symbols), waiting in the queue when asked; a 409 comes back as data."""
-    caller.identity.remember(args.engineer)
+    engineer = _engineer(caller, args.engineer)
     invalid = _validate_locally(caller, args.symbols)
     if invalid is not None:
         return invalid
     request = CreateClaimsRequest(
-        engineer=args.engineer,
+        engineer=engineer,
         claims=claim_specs(args),
         branch=args.branch or caller.identity.branch,
         description=args.description,
@@ -55,7 +54,10 @@ async def claim_files(caller: Caller, args: ClaimFilesArguments) -> ToolResult[A
         wait_seconds=args.wait_seconds,
         urgency=args.urgency,
     )
-    response = await caller.client.send(Calls.create_claims(request), CreateClaimsResponse)
+    try:
+        response = await caller.client.send(Calls.create_claims(request), CreateClaimsResponse)
+    except CoordError as error:
+        return _unnamed(error, engineer, caller)
     if not response.claim_ids:
         return conflict_refusal(response, args.wait_seconds)
     return _granted(response)
@@ -77,7 +79,7 @@ def claim_specs(args: ClaimFilesArguments) -> list[ClaimSpec]:
     return specs
 
 
-def _granted(response: CreateClaimsResponse) -> ToolResult[Any]:
+def _granted(response: CreateClaimsResponse) -> ToolResult:
     patterns = ", ".join(claim.pattern for claim in response.claims) or "your patterns"
     waited = f" after waiting in the queue ({response.queue_id})" if response.queue_id else ""
     step = (
@@ -102,26 +104,29 @@ def _expiry_note(claims: Sequence[Claim]) -> str:
     )
 
 
-async def check_conflicts(caller: Caller, args: CheckConflictsArguments) -> ToolResult[Any]:
+async def check_conflicts(caller: Caller, args: CheckConflictsArguments) -> ToolResult:
     """Ask whether files are free for this engineer; conflicts are an answer, not a refusal."""
-    caller.identity.remember(args.engineer)
+    engineer = _engineer(caller, args.engineer)
     invalid = _validate_locally(caller, args.symbols)
     if invalid is not None:
         return invalid
     session = caller.identity.session_id
     request = ConflictBatchRequest(
         patterns=args.files,
-        engineer=args.engineer,
+        engineer=engineer,
         repo=caller.identity.repo_id,
         session_ids=[session] if session else [],
         symbols=[
             f"{path}#{name}" for path, names in (args.symbols or {}).items() for name in names
         ],
     )
-    response = await caller.client.send(Calls.check_conflicts(request), ConflictCheckResponse)
+    try:
+        response = await caller.client.send(Calls.check_conflicts(request), ConflictCheckResponse)
+    except CoordError as error:
+        return _unnamed(error, engineer, caller)
     if not response.has_conflicts:
         step = (
-            f"Claim them before editing: claim_files(engineer={args.engineer!r}, "
+            f"Claim them before editing: claim_files(engineer={engineer!r}, "
             f"patterns={args.files!r})."
         )
         return succeeded("no conflicts: nobody else holds these files", step, response)
@@ -130,15 +135,30 @@ async def check_conflicts(caller: Caller, args: CheckConflictsArguments) -> Tool
     return succeeded(f"{len(response.conflicts)} conflict(s): {holders}", step, response)
 
 
+def _engineer(caller: Caller, named: str | None) -> str | None:
+    """Who acts: the one named (within the token's principal, where known), else the default."""
+    engineer = caller.identity.acting_engineer(named)
+    if engineer:
+        caller.identity.remember(engineer)
+    return engineer
+
+
+def _unnamed(error: CoordError, engineer: str | None, caller: Caller) -> ToolResult:
+    """Re-raises `error`, unless the service refused only because nobody was named."""
+    if engineer is None and error.code is ErrorCode.VALIDATION_ERROR:
+        return who_are_you(error, caller.hints)
+    raise error
+
+
 def _validate_locally(
     caller: Caller, symbols: Mapping[str, Sequence[str]] | None
-) -> ToolResult[Any] | None:
+) -> ToolResult | None:
     if not symbols or not caller.validate_symbols or caller.repo_root is None:
         return None
     return check_symbols(caller.repo_root, symbols)
 
 
-async def list_claims(caller: Caller, args: ListClaimsArguments) -> ToolResult[Any]:
+async def list_claims(caller: Caller, args: ListClaimsArguments) -> ToolResult:
     """List claims in this repository."""
     call = Calls.list_claims(
         active_only=args.active_only,
@@ -151,12 +171,17 @@ async def list_claims(caller: Caller, args: ListClaimsArguments) -> ToolResult[A
         "Files held by others are off limits: claim other files, or claim_files with "
         "wait_seconds to queue. Release your own with release_claims when done."
     )
+    if listing.total > listing.count:  # one page: say so, never cut the list silently
+        summary = f"the newest {listing.count} of {listing.total} claim(s)"
+        step += " Only the newest are listed: filter with engineer or module to see the others."
+        return succeeded(summary, step, listing)
     return succeeded(f"{listing.count} claim(s)", step, listing)
 
 
-async def release_claims(caller: Caller, args: ReleaseClaimsArguments) -> ToolResult[Any]:
+async def release_claims(caller: Caller, args: ReleaseClaimsArguments) -> ToolResult:
     """Release claims by id."""
-    request = ReleaseClaimsRequest(claim_ids=args.claim_ids, engineer=args.engineer)
+    engineer = caller.identity.allowed(args.engineer)
+    request = ReleaseClaimsRequest(claim_ids=args.claim_ids, engineer=engineer)
     answer = await caller.client.send(Calls.release_claims(request), ReleaseResponse)
     summary = f"released {answer.released} of {len(args.claim_ids)} claim(s)"
     if answer.released < len(args.claim_ids):
@@ -168,10 +193,11 @@ async def release_claims(caller: Caller, args: ReleaseClaimsArguments) -> ToolRe
     return succeeded(summary, step, answer)
 
 
-async def extend_claims(caller: Caller, args: ExtendClaimsArguments) -> ToolResult[Any]:
+async def extend_claims(caller: Caller, args: ExtendClaimsArguments) -> ToolResult:
     """Give each claim a new expiry; claims that cannot be extended are listed, not fatal."""
     outcome = ExtendedClaims()
-    request = ExtendClaimRequest(engineer=args.engineer, ttl_hours=args.ttl_hours)
+    engineer = caller.identity.named_engineer(args.engineer)
+    request = ExtendClaimRequest(engineer=engineer, ttl_hours=args.ttl_hours)
     for claim_id in dict.fromkeys(args.claim_ids):
         try:
             answer = await caller.client.send(
@@ -188,17 +214,18 @@ async def extend_claims(caller: Caller, args: ExtendClaimsArguments) -> ToolResu
         return succeeded(summary, "Keep working; release_claims when done.", outcome)
     refusal = Refusal(
         code="not_found",
-        detail=f"{summary}; not extended: {', '.join(outcome.failed)} (see result.failed)",
+        detail=f"{summary}; not extended: {', '.join(outcome.failed)} (see failed)",
         http_status=404,
     )
+    mine = f"engineer={engineer!r}" if engineer else ""
     step = (
-        f"list_claims(engineer={args.engineer!r}) shows your active claims; claims that expired "
-        "or were released must be claimed again with claim_files."
+        f"list_claims({mine}) shows your active claims; claims that expired or were released "
+        "must be claimed again with claim_files."
     )
     return refused(refusal, step, outcome)
 
 
-async def release_session(caller: Caller, args: ReleaseSessionArguments) -> ToolResult[Any]:
+async def release_session(caller: Caller, args: ReleaseSessionArguments) -> ToolResult:
     """Release every claim of a session (this server's own by default)."""
     session_id = args.session_id or caller.identity.session_id
     if not session_id:

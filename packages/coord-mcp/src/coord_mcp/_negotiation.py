@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
 
 import anyio
 
@@ -22,7 +21,7 @@ from coord_mcp.arguments import (
     WaitForRequestArguments,
 )
 from coord_mcp.caller import Caller
-from coord_mcp.refusals import http_status, missing_route, unsupported
+from coord_mcp.refusals import missing_route, unsupported, who_are_you
 from coord_mcp.results import MyRequests, Refusal, ToolResult, refused, succeeded
 from coord_protocol.client import Calls
 from coord_protocol.errors import CoordError, ErrorCode
@@ -45,7 +44,7 @@ _INSTEAD_OF_REQUESTS = (
 )
 
 
-async def request_release(caller: Caller, args: RequestReleaseArguments) -> ToolResult[Any]:
+async def request_release(caller: Caller, args: RequestReleaseArguments) -> ToolResult:
     """Ask the holder of a claim to release or narrow it; optionally wait for the answer."""
     body = CreateReleaseRequest(
         claim_id=args.claim_id,
@@ -62,17 +61,12 @@ async def request_release(caller: Caller, args: RequestReleaseArguments) -> Tool
         if missing_route(error):
             return unsupported("release requests", error, _INSTEAD_OF_REQUESTS)
         if body.requester is None and error.code is ErrorCode.VALIDATION_ERROR:
-            return _who_are_you(error, caller)
+            return who_are_you(error, caller.hints)
         raise
     return _request_outcome(answer)
 
 
-def _who_are_you(error: CoordError, caller: Caller) -> ToolResult[Any]:
-    refusal = Refusal(code=str(error.code), detail=error.detail, http_status=http_status(error))
-    return refused(refusal, caller.hints.fix_identity)
-
-
-def _request_outcome(request: ReleaseRequest) -> ToolResult[Any]:
+def _request_outcome(request: ReleaseRequest) -> ToolResult:
     if request.state == "pending":
         summary = (
             f"release request {request.id} is waiting for {request.holder} (their claim on "
@@ -101,7 +95,7 @@ def _after_decision(request: ReleaseRequest) -> str:
     return f"Claim what you need now with claim_files (the hold on {changed!r} changed)."
 
 
-async def respond_to_request(caller: Caller, args: RespondToRequestArguments) -> ToolResult[Any]:
+async def respond_to_request(caller: Caller, args: RespondToRequestArguments) -> ToolResult:
     """Answer a release request filed against one of your claims."""
     if args.decision is RequestDecision.NARROWED and not args.narrowed_pattern:
         refusal = Refusal(
@@ -126,7 +120,7 @@ async def respond_to_request(caller: Caller, args: RespondToRequestArguments) ->
             instead = "If you can give the claim up, release it with release_claims."
             return unsupported("answering release requests", error, instead)
         if body.engineer is None and error.code is ErrorCode.VALIDATION_ERROR:
-            return _who_are_you(error, caller)
+            return who_are_you(error, caller.hints)
         raise
     return succeeded(f"answered {args.request_id}: {args.decision}", _as_holder(args), answer)
 
@@ -141,7 +135,7 @@ def _as_holder(args: RespondToRequestArguments) -> str:
     return "You keep the claim: release it with release_claims as soon as you are done."
 
 
-async def wait_for_request(caller: Caller, args: WaitForRequestArguments) -> ToolResult[Any]:
+async def wait_for_request(caller: Caller, args: WaitForRequestArguments) -> ToolResult:
     """Wait until a release request you filed is decided, or until `timeout` seconds pass."""
     deadline = time.monotonic() + args.timeout
     while True:
@@ -167,7 +161,7 @@ async def wait_for_request(caller: Caller, args: WaitForRequestArguments) -> Too
     return _request_outcome(answer)
 
 
-async def pending_requests(caller: Caller, args: PendingRequestsArguments) -> ToolResult[Any]:
+async def pending_requests(caller: Caller, args: PendingRequestsArguments) -> ToolResult:
     """The inbox of a session: release requests to answer, and notices about your claims."""
     session_id = args.session_id or caller.identity.session_id
     if not session_id:
@@ -191,9 +185,9 @@ async def pending_requests(caller: Caller, args: PendingRequestsArguments) -> To
     return succeeded(summary, step, inbox)
 
 
-async def my_requests(caller: Caller, args: MyRequestsArguments) -> ToolResult[Any]:
+async def my_requests(caller: Caller, args: MyRequestsArguments) -> ToolResult:
     """Your waiting queue entries (`queued`) or your release requests."""
-    engineer = args.engineer or caller.identity.acting_engineer()
+    engineer = caller.identity.acting_engineer(args.engineer)
     if args.queued:
         return await _queued(caller, engineer)
     filters = {"requester": engineer, "repo": caller.identity.repo_id}
@@ -205,16 +199,32 @@ async def my_requests(caller: Caller, args: MyRequestsArguments) -> ToolResult[A
             instead = "my_requests(queued=true) lists your claims waiting in the queue."
             return unsupported("listing release requests", error, instead)
         raise
-    result = MyRequests(queued=False, release_requests=listing.requests, count=listing.count)
+    result = MyRequests(
+        queued=False,
+        requests=listing.requests,
+        count=listing.count,
+        total=listing.total,
+        next_cursor=listing.next_cursor,
+    )
     step = "wait_for_request(request_id=...) waits for the answer to a pending one."
-    return succeeded(f"{listing.count} release request(s)", step, result)
+    return succeeded(f"{_of_total(listing.count, listing.total)} release request(s)", step, result)
 
 
-async def _queued(caller: Caller, engineer: str | None) -> ToolResult[Any]:
+def _of_total(count: int, total: int) -> str:
+    return f"the newest {count} of {total}" if total > count else str(count)
+
+
+async def _queued(caller: Caller, engineer: str | None) -> ToolResult:
     listing = await caller.client.send(
         Calls.queue(engineer=engineer, repo=caller.identity.repo_id), QueueList
     )
-    result = MyRequests(queued=True, queue_entries=listing.requests, count=listing.count)
+    result = MyRequests(
+        queued=True,
+        requests=listing.requests,
+        count=listing.count,
+        total=listing.total,
+        next_cursor=listing.next_cursor,
+    )
     if not listing.requests:
         return succeeded("nothing waiting in the queue", "Nothing to do.", result)
     step = (
@@ -224,16 +234,14 @@ async def _queued(caller: Caller, engineer: str | None) -> ToolResult[Any]:
     return succeeded(f"{listing.count} claim request(s) waiting in the queue", step, result)
 
 
-async def cancel_queue_request(
-    caller: Caller, args: CancelQueueRequestArguments
-) -> ToolResult[Any]:
+async def cancel_queue_request(caller: Caller, args: CancelQueueRequestArguments) -> ToolResult:
     """Give up a waiting claim request; its `claim_files` call returns refused at once."""
-    if args.engineer and not await _waits_for(caller, args.queue_id, args.engineer):
+    engineer = caller.identity.allowed(args.engineer)
+    if engineer and not await _waits_for(caller, args.queue_id, engineer):
         refusal = Refusal(
-            code="not_found",
-            detail=f"queue entry {args.queue_id} is not waiting for {args.engineer}",
+            code="not_found", detail=f"queue entry {args.queue_id} is not waiting for {engineer}"
         )
-        step = f"my_requests(queued=true, engineer={args.engineer!r}) lists the entries you own."
+        step = f"my_requests(queued=true, engineer={engineer!r}) lists the entries you own."
         return refused(refusal, step)
     answer = await caller.client.send(Calls.cancel_queue(args.queue_id), CancelQueueResponse)
     if answer.cancelled:

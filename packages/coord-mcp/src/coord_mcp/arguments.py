@@ -36,9 +36,10 @@ class ToolArguments(BaseModel):
 class ClaimFilesArguments(ToolArguments):
     """Arguments of `claim_files`."""
 
-    engineer: Engineer
+    engineer: Engineer | None = None
     """Who you are, conventionally `person/tool/worktree` (e.g. `alex/claude/main`). Use the
-    same value in every call; your own claims never conflict with each other."""
+    same value in every call; your own claims never conflict with each other. When omitted:
+    COORD_USER (on `/mcp`, the `X-Coord-User` header), else your token's engineer."""
     patterns: NonEmptyList
     """Repo-relative files or gitignore-style globs you are about to edit, e.g.
     `["src/auth/login.ts", "src/auth/**"]`. Claim only what you will change."""
@@ -71,8 +72,8 @@ class CheckConflictsArguments(ToolArguments):
 
     files: NonEmptyList
     """Files or patterns you want to know about, e.g. the files you plan to edit."""
-    engineer: Engineer
-    """Who you are; your own claims never count as conflicts."""
+    engineer: Engineer | None = None
+    """Who you are; your own claims never count as conflicts. Defaults as for claim_files."""
     symbols: SymbolMap | None = None
     """Ask about named declarations only: `{path: [symbol, ...]}`."""
 
@@ -94,7 +95,8 @@ class ReleaseClaimsArguments(ToolArguments):
     claim_ids: NonEmptyList
     """Ids of the claims to release (from claim_files or list_claims)."""
     engineer: str | None = None
-    """When given, only claims held by this engineer are released."""
+    """When given, only claims held by this engineer are released; otherwise any your token may
+    release."""
 
 
 class ExtendClaimsArguments(ToolArguments):
@@ -102,8 +104,9 @@ class ExtendClaimsArguments(ToolArguments):
 
     claim_ids: NonEmptyList
     """Ids of your claims to keep longer."""
-    engineer: Engineer
-    """You, the holder."""
+    engineer: Engineer | None = None
+    """You, the holder. When omitted: COORD_USER (on `/mcp`, the `X-Coord-User` header), else
+    whichever engineer your token acts as (`alex` covers `alex/...`)."""
     ttl_hours: TtlHours
     """New lifetime counted from now, in (0, 168] hours."""
 
@@ -166,7 +169,8 @@ class MyRequestsArguments(ToolArguments):
     """True lists your claims waiting in the queue (with who you wait on) instead of your
     release requests."""
     engineer: str | None = None
-    """Whose requests; defaults to COORD_USER or the engineer you last claimed as."""
+    """Whose requests; defaults to COORD_USER, your token's engineer, or the engineer you last
+    claimed as."""
 
 
 class CancelQueueRequestArguments(ToolArguments):

@@ -64,7 +64,7 @@ def missing_route(error: CoordError) -> bool:
     )
 
 
-def error_refusal(error: CoordError, hints: Hints, not_found_step: str) -> ToolResult[Any]:
+def error_refusal(error: CoordError, hints: Hints, not_found_step: str) -> ToolResult:
     """The result for a `CoordError` the service (or the client) raised."""
     refusal = Refusal(
         code=str(error.code),
@@ -119,7 +119,13 @@ def _retry_after(extra: Mapping[str, Any]) -> float | None:
     return None
 
 
-def unsupported(feature: str, error: CoordError, instead: str) -> ToolResult[Any]:
+def who_are_you(error: CoordError, hints: Hints) -> ToolResult:
+    """The result for a call the service refused because nobody said which engineer acts."""
+    refusal = Refusal(code=str(error.code), detail=error.detail, http_status=http_status(error))
+    return refused(refusal, hints.fix_identity)
+
+
+def unsupported(feature: str, error: CoordError, instead: str) -> ToolResult:
     """The result for a tool whose route the service does not have yet: nothing happened."""
     refusal = Refusal(
         code="unsupported",
@@ -132,14 +138,14 @@ def unsupported(feature: str, error: CoordError, instead: str) -> ToolResult[Any
     return refused(refusal, f"{instead} This tool works once the service is upgraded.")
 
 
-def invalid_arguments(tool: str, error: ValidationError) -> ToolResult[Any]:
+def invalid_arguments(tool: str, error: ValidationError) -> ToolResult:
     """The result for arguments that do not fit the tool's input schema."""
     problems = _problems(error)
     refusal = Refusal(code="invalid_arguments", detail=f"{tool}: {problems}")
     return refused(refusal, f"Call {tool} again with corrected arguments ({problems}).")
 
 
-def invalid_request(tool: str, error: ValidationError, hints: Hints) -> ToolResult[Any]:
+def invalid_request(tool: str, error: ValidationError, hints: Hints) -> ToolResult:
     """The result for a request the wire model refuses: an argument or a configured value."""
     problems = _problems(error)
     refusal = Refusal(
@@ -162,7 +168,7 @@ def _problems(error: ValidationError) -> str:
 
 def conflict_refusal(
     response: CreateClaimsResponse, waited_seconds: int, now: datetime | None = None
-) -> ToolResult[Any]:
+) -> ToolResult:
     """The result for a claim the service refused (409), after waiting in the queue or not."""
     blockers = response.conflicts
     cancelled = "cancelled" in (response.next_step or "")
@@ -176,7 +182,7 @@ def conflict_refusal(
         code, detail = "conflict", f"refused: {holders}"
     refusal = Refusal(code=code, detail=detail, http_status=409, blockers=blockers)
     step = conflict_next_step(blockers, now or datetime.now(UTC))
-    return refused(refusal, step, result=response)
+    return refused(refusal, step, response)
 
 
 def holder_phrase(conflict: Conflict) -> str:
@@ -218,7 +224,8 @@ def _narrowing(blockers: Sequence[Conflict]) -> list[str]:
     for conflict in blockers:
         held = conflict.conflicting_claim
         if conflict.symbol_overlap:
-            taken = ", ".join(conflict.symbol_overlap)
+            mine = (symbol for place in conflict.symbol_overlap for symbol in place.symbols)
+            taken = ", ".join(dict.fromkeys(mine))
             steps.append(f"drop {taken} from your symbols for {conflict.your_pattern!r}")
         elif held.symbols:
             taken = ", ".join(held.symbols)

@@ -39,7 +39,8 @@ symbols you need, or request_release from the holder. Never edit files someone e
 3. When done with files, call release_claims with your claim ids (or release_session at the \
 end of the task).
 4. Between tasks, call pending_requests and answer requests for your claims.
-Every tool returns {ok, summary, next_step, result, refusal}: read next_step."""
+Every tool result carries ok, summary, next_step and refusal beside the service's answer, whose \
+fields (claim_ids, conflicts, safe, requests, queue_id, ...) are top-level: read next_step."""
 """Sent to the agent when it connects."""
 
 
@@ -89,7 +90,7 @@ def build_server(
 
 async def _run(
     tool: ToolSpec, callers: CallerSource, request: object | None, arguments: dict[str, Any]
-) -> ToolResult[Any]:
+) -> ToolResult:
     try:
         async with callers(request) as caller:
             return await tool.invoke(caller, arguments)
@@ -101,8 +102,8 @@ async def _run(
 
 
 async def _with_heartbeat(
-    ctx: ServerRequestContext[Any], run: Awaitable[ToolResult[Any]], every: float
-) -> ToolResult[Any]:
+    ctx: ServerRequestContext[Any], run: Awaitable[ToolResult], every: float
+) -> ToolResult:
     # A queue wait may last 600 s; progress tells clients that count silence as a hang
     # that the call is alive. Without a progress token, report_progress sends nothing.
     async with anyio.create_task_group() as beats:
@@ -124,14 +125,14 @@ async def _beat(ctx: ServerRequestContext[Any], every: float) -> None:
             return
 
 
-def call_result(outcome: ToolResult[Any]) -> types.CallToolResult:
-    """The MCP answer: the envelope as structured content and as JSON text for older clients.
+def call_result(outcome: ToolResult) -> types.CallToolResult:
+    """The MCP answer: the flat result as structured content and as JSON text for older clients.
 
     Every string is shown `printable`: names and descriptions other engineers wrote (some
     stored before coord refused control characters) reach the agent's context as visible
     escapes, never as terminal sequences or hidden bidirectional text.
     """
-    structured = _printable(outcome.model_dump(mode="json"))
+    structured = _printable(outcome.structured())
     internal = outcome.refusal is not None and outcome.refusal.code == "internal"
     return types.CallToolResult(
         content=[types.TextContent(text=json.dumps(structured, indent=1))],

@@ -32,14 +32,14 @@ from coord_mcp.arguments import (
 )
 from coord_mcp.caller import Caller
 from coord_mcp.refusals import error_refusal, invalid_arguments, invalid_request
-from coord_mcp.results import ExtendedClaims, MyRequests, ToolResult, result_model
+from coord_mcp.results import ExtendedClaims, MyRequests, ToolResult, output_schema
 from coord_protocol.claims import ClaimList, CreateClaimsResponse, ReleaseResponse
 from coord_protocol.conflicts import ConflictCheckResponse
 from coord_protocol.errors import CoordError
 from coord_protocol.queue import CancelQueueResponse
 from coord_protocol.requests import PendingRequests, ReleaseRequest
 
-Handler = Callable[[Caller, Any], Awaitable[ToolResult[Any]]]
+Handler = Callable[[Caller, Any], Awaitable[ToolResult]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ class ToolSpec:
             name=self.name,
             description=self.description,
             input_schema=self.arguments.model_json_schema(),
-            output_schema=result_model(self.payload).model_json_schema(),
+            output_schema=output_schema(self.payload),
             annotations=types.ToolAnnotations(
                 title=self.name.replace("_", " "),
                 read_only_hint=self.read_only,
@@ -77,7 +77,7 @@ class ToolSpec:
             ),
         )
 
-    async def invoke(self, caller: Caller, arguments: Mapping[str, Any]) -> ToolResult[Any]:
+    async def invoke(self, caller: Caller, arguments: Mapping[str, Any]) -> ToolResult:
         """Validate `arguments`, run the handler, and turn every refusal into data."""
         try:
             parsed = self.arguments.model_validate(dict(arguments))
@@ -116,8 +116,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="check_conflicts",
         description=(
             "Ask, without claiming anything, whether files (or symbols) are held by another "
-            "engineer: use it to plan or before a push. result.safe=true means nobody else "
-            "holds them (still claim_files before editing); otherwise result.conflicts lists "
+            "engineer: use it to plan or before a push. safe=true means nobody else "
+            "holds them (still claim_files before editing); otherwise conflicts lists "
             "each holder with pattern and expiry, and next_step lists your options."
         ),
         arguments=CheckConflictsArguments,
@@ -144,7 +144,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         description=(
             "Release claims as soon as you are done with their files (edits saved or "
             "committed), so agents waiting for them are granted at once. Pass the claim_ids "
-            "claim_files returned (list_claims finds them again). result.released counts the "
+            "claim_files returned (list_claims finds them again). released counts the "
             "claims released."
         ),
         arguments=ReleaseClaimsArguments,
@@ -157,7 +157,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         description=(
             "Keep your claims longer when the work takes more time than their expiry: sets a "
             "new lifetime of ttl_hours from now. Claims that already expired cannot be "
-            "extended (result.failed says so): claim them again with claim_files."
+            "extended (failed says so): claim them again with claim_files."
         ),
         arguments=ExtendClaimsArguments,
         payload=ExtendedClaims,
@@ -195,8 +195,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="wait_for_request",
         description=(
             "Wait until a release request you filed is answered, up to timeout seconds. "
-            "result.state is `pending` if the holder has not answered yet; otherwise "
-            "result.decision says what they decided and next_step what to do now."
+            "state is `pending` if the holder has not answered yet; otherwise "
+            "decision says what they decided and next_step what to do now."
         ),
         arguments=WaitForRequestArguments,
         payload=ReleaseRequest,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from coord_mcp.results import Refusal, ToolResult, refused
 
@@ -22,7 +21,7 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
-def check_symbols(repo_root: Path, symbols: Mapping[str, Sequence[str]]) -> ToolResult[Any] | None:
+def check_symbols(repo_root: Path, symbols: Mapping[str, Sequence[str]]) -> ToolResult | None:
     """None when every named symbol exists or cannot be checked here; otherwise the refusal."""
     unknown = unknown_symbols(repo_root, symbols)
     if not unknown:

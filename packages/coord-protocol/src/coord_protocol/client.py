@@ -27,6 +27,7 @@ from coord_protocol.claims import (
 )
 from coord_protocol.conflicts import ConflictBatchRequest, ConflictCheckResponse
 from coord_protocol.errors import CoordError, ErrorCode
+from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
 from coord_protocol.outbox import (
     OutboxPurgeRequest,
     OutboxPurgeResponse,
@@ -53,6 +54,7 @@ from coord_protocol.requests import (
     RespondRequest,
 )
 from coord_protocol.service import Meta, Readiness, WhoAmI
+from coord_protocol.tokens import CreateTokenRequest, RevokeTokenResponse, TokenCreated, TokenList
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -199,6 +201,11 @@ class Calls:
         return Call("POST", "/conflicts/batch", _body(request))
 
     @staticmethod
+    def check_fences(request: FenceCheckRequest) -> Call:
+        """`POST /fences/check`."""
+        return Call("POST", "/fences/check", _body(request))
+
+    @staticmethod
     def release_session(session_id: str, repo: str | None = None) -> Call:
         """`POST /sessions/{id}/release`."""
         params = [("repo", repo)] if repo else []
@@ -290,6 +297,27 @@ class Calls:
     def register_checkout(request: RegisterCheckoutRequest) -> Call:
         """`PUT /admin/checkouts` (operator, from the service's machine)."""
         return Call("PUT", "/admin/checkouts", _body(request))
+
+    @staticmethod
+    def create_token(request: CreateTokenRequest) -> Call:
+        """`POST /admin/tokens` (operator): 201 with the secret, shown this once."""
+        return Call("POST", "/admin/tokens", _body(request), answers=(201,))
+
+    @staticmethod
+    def list_tokens() -> Call:
+        """`GET /admin/tokens` (operator): every token, never a secret."""
+        return Call("GET", "/admin/tokens")
+
+    @staticmethod
+    def rotate_token(token_id: str) -> Call:
+        """`POST /admin/tokens/{id}/rotate` (operator): a new secret; the old one stops now."""
+        json_type = {"Content-Type": "application/json"}  # bodyless, but never form-like
+        return Call("POST", f"/admin/tokens/{_segment(token_id)}/rotate", headers=json_type)
+
+    @staticmethod
+    def revoke_token(token_id: str) -> Call:
+        """`DELETE /admin/tokens/{id}` (operator)."""
+        return Call("DELETE", f"/admin/tokens/{_segment(token_id)}")
 
     @staticmethod
     def hotspots(days: int = 30, repo: str | None = None, limit: int | None = None) -> Call:
@@ -387,6 +415,10 @@ class CoordClient:
         """Would these patterns conflict?"""
         return self.send(Calls.check_conflicts(request), ConflictCheckResponse)
 
+    def check_fences(self, request: FenceCheckRequest) -> FenceCheckResponse:
+        """The fence check of changed paths (at most `MAX_FENCE_ENTRIES` entries a call)."""
+        return self.send(Calls.check_fences(request), FenceCheckResponse)
+
     def release_session(self, session_id: str, repo: str | None = None) -> ReleaseResponse:
         """Release every claim of a session."""
         return self.send(Calls.release_session(session_id, repo), ReleaseResponse)
@@ -460,6 +492,22 @@ class CoordClient:
     def outbox_purge(self, request: OutboxPurgeRequest) -> OutboxPurgeResponse:
         """Delete old delivered or exhausted rows (operator)."""
         return self.send(Calls.outbox_purge(request), OutboxPurgeResponse)
+
+    def create_token(self, request: CreateTokenRequest) -> TokenCreated:
+        """A new engineer token (operator); its secret is in this answer only."""
+        return self.send(Calls.create_token(request), TokenCreated)
+
+    def list_tokens(self) -> TokenList:
+        """Every engineer token, newest first, without secrets (operator)."""
+        return self.send(Calls.list_tokens(), TokenList)
+
+    def rotate_token(self, token_id: str) -> TokenCreated:
+        """A new secret for token `token_id`; the old one is refused from now on (operator)."""
+        return self.send(Calls.rotate_token(token_id), TokenCreated)
+
+    def revoke_token(self, token_id: str) -> RevokeTokenResponse:
+        """Revoke token `token_id`; `revoked` is False when it was revoked already (operator)."""
+        return self.send(Calls.revoke_token(token_id), RevokeTokenResponse)
 
     def hotspots(
         self, days: int = 30, repo: str | None = None, limit: int | None = None

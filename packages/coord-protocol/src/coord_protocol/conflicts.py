@@ -34,6 +34,15 @@ class ConflictingClaim(WireModel):
     """The holder's session, if any."""
 
 
+class SymbolOverlap(WireModel):
+    """Where a symbol-scoped request collides with a symbol-scoped claim: one file."""
+
+    file: str
+    """A file both claims cover."""
+    symbols: list[str]
+    """Your symbol paths there that overlap the holder's (equal, or one inside the other)."""
+
+
 class Conflict(WireModel):
     """One pair of requested item and held claim whose scopes overlap."""
 
@@ -45,8 +54,9 @@ class Conflict(WireModel):
     """Tracked files matched by both (up to 50), or one example path when none is tracked."""
     your_symbols: list[str] | None = None
     """Symbols you asked for, when your item was symbol-scoped."""
-    symbol_overlap: list[str] | None = None
-    """The symbols that collide, when both sides are symbol-scoped."""
+    symbol_overlap: list[SymbolOverlap] | None = None
+    """When both sides are symbol-scoped: per file, your symbols that collide with the holder's
+    (drop them, or wait). Absent when either side holds whole files."""
 
 
 class ConflictCheckResponse(WireModel):

@@ -18,7 +18,6 @@ Only the standard library is used, so a git hook stays fast and the pure engine,
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -140,6 +139,9 @@ async def run_git_bytes(
 
     The process is killed when the timeout passes or the caller is cancelled.
     """
+    # Imported here: asyncio costs a git hook ~20 ms of start-up it never uses.
+    import asyncio  # noqa: PLC0415
+
     command = git_command(args, executable=_executable())
     try:
         process = await asyncio.create_subprocess_exec(

@@ -3,8 +3,16 @@
 Every client (coord-mcp, coord-hook, coord) resolves its configuration the same way (SPEC §10.1):
 an explicit environment variable wins; a key that is unset or holds a documented placeholder takes
 its value from the nearest `.coordination/local.env`, found by walking up from the working
-directory like git looks for `.git`. The file looks like a shell file (`export KEY=value`), but
-nothing in it is ever run: `$(...)`, backticks and `$VAR` are kept as literal text.
+directory like git looks for `.git`.
+
+The service URL and the token are one pair and always come from one source: when the environment
+names either, both come from the environment (a token without a URL goes to the default URL), and
+local.env supplies neither; otherwise both come from local.env. Mixing them would send a token to
+a service it was never meant for: an engineer token exported in the shell to the URL of some
+parent directory's checkout, or that checkout's token to a URL exported for something else.
+
+The file looks like a shell file (`export KEY=value`), but nothing in it is ever run: `$(...)`,
+backticks and `$VAR` are kept as literal text.
 
 Only the standard library is used here, so a git hook can resolve its configuration without
 loading pydantic or httpx.
@@ -29,6 +37,9 @@ KEYS = (
     "COORD_USER",
 )
 """The keys `local.env` may fill; any other line of the file is ignored."""
+
+CONNECTION_KEYS = ("COORD_API_URL", "COORD_AUTH_TOKEN")
+"""The service and the token sent to it: both are taken from one source, never mixed."""
 
 PLACEHOLDER_TOKENS = frozenset({"", "set-me", "changeme", "change-me"})
 """Token values that templates ship: never sent as a bearer token."""
@@ -118,15 +129,25 @@ class ResolvedEnv:
         return None if is_placeholder(value) else str(value).strip()
 
 
+def connection_from_environment(environ: Mapping[str, str]) -> bool:
+    """True when `environ` holds a real URL or token: then the whole pair comes from it."""
+    return any(not is_placeholder(environ.get(key)) for key in CONNECTION_KEYS)
+
+
 def merge_local_env(
     environ: Mapping[str, str], from_file: Mapping[str, str], local_env: Path | None
 ) -> ResolvedEnv:
-    """Explicit real values of `environ` win; the file fills unset or placeholder keys."""
+    """Explicit real values of `environ` win; the file fills unset or placeholder keys.
+
+    The URL and the token are the exception: both come from `environ` when it names either,
+    and the file fills them only when it names neither.
+    """
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
+    pair_from_environ = connection_from_environment(environ)
     for key in KEYS:
         explicit = environ.get(key)
-        filed = from_file.get(key)
+        filed = None if pair_from_environ and key in CONNECTION_KEYS else from_file.get(key)
         if not is_placeholder(explicit) or (filed is None and explicit is not None):
             values[key], sources[key] = str(explicit), ENVIRONMENT
         elif filed is not None:

@@ -105,3 +105,26 @@ class ConflictOption(StrEnum):
     WAIT = "wait"
     NARROW_CLAIM = "narrow_claim"
     ESCALATE = "escalate"
+
+
+class FenceStatus(StrEnum):
+    """The verdict of the fence check on one changed path (SPEC §16)."""
+
+    VALID = "valid"
+    """The named claim was the caller's, covers the path, and nobody else was granted it since."""
+    SUPERSEDED = "superseded"
+    """The named claim was valid, but another engineer has since been granted the path."""
+    NOT_COVERED = "not_covered"
+    """The named claim does not cover the path."""
+    NOT_YOURS = "not_yours"
+    """The named claim belongs to another engineer."""
+    FENCE_MISMATCH = "fence_mismatch"
+    """The named fence is newer than any the claim ever had: coord did not write that trailer."""
+    WRONG_REPO = "wrong_repo"
+    """The named claim is in another repo than the one checked."""
+    UNKNOWN_CLAIM = "unknown_claim"
+    """No claim has that id (never made, or purged by retention)."""
+    COVERED = "covered"
+    """No claim was named, and one of the caller's claims covered the path at that time."""
+    UNCLAIMED = "unclaimed"
+    """No claim was named, and none of the caller's claims covered the path at that time."""

@@ -24,6 +24,7 @@ from coord_server.routes import (
     claims,
     conflicts,
     events,
+    fences,
     hotspots,
     meta,
     ownership,
@@ -127,6 +128,7 @@ def _routes() -> list[Route]:
     return [
         *claims.routes(),
         *conflicts.routes(),
+        *fences.routes(),
         *meta.routes(),
         *sessions.routes(),
         *queue.routes(),

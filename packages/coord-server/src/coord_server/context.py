@@ -26,6 +26,7 @@ from coord_server.service.claims import ClaimBook
 from coord_server.service.conflicts import ConflictCheck
 from coord_server.service.events import EventLog
 from coord_server.service.expiry import Expiry, ExpiryLoop
+from coord_server.service.fences import FenceCheck
 from coord_server.service.holdings import Holdings
 from coord_server.service.hotspots import Hotspots
 from coord_server.service.idempotency import Idempotency
@@ -70,6 +71,7 @@ class AppContext:
     claiming: Claiming
     holdings: Holdings
     conflicts: ConflictCheck
+    fences: FenceCheck
     desk: QueueDesk
     requests: ReleaseRequests
     inbox: Inbox
@@ -128,6 +130,7 @@ class AppContext:
             claiming=Claiming(arbiter, book, desk, scope),
             holdings=Holdings(store, arbiter, book),
             conflicts=ConflictCheck(arbiter, book, scope),
+            fences=FenceCheck(store, clock),
             desk=desk,
             requests=requests,
             inbox=Inbox(store, requests),

@@ -48,6 +48,7 @@ from coord_protocol import (
 )
 from coord_protocol._base import SESSION_ID_PATTERN
 from coord_protocol.errors import HTTP_STATUS, ErrorCode
+from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
 from coord_protocol.ownership import (
     AutoResolutionSeries,
     HotspotList,
@@ -171,6 +172,11 @@ OPERATIONS = (
               "session_ids": "session_id"}, errors=PATTERNS),
     Operation("POST", "/conflicts/batch", "Conflict check for up to 5000 patterns.",
               {200: ConflictCheckResponse}, body=ConflictBatchRequest, errors=PATTERNS),
+    Operation("POST", "/fences/check", "Fence check for up to 1000 changed paths: was each edited "
+              "under a valid claim of the caller (read-only tokens may ask).",
+              {200: FenceCheckResponse}, body=FenceCheckRequest,
+              errors=(ErrorCode.FORBIDDEN, ErrorCode.INVALID_PATTERN,
+              ErrorCode.PATTERN_TOO_COMPLEX), tags=("fences",)),
     Operation("POST", "/sessions/{session_id}/release", "Release a session's claims.",
               {200: ReleaseResponse}, query=("repo",), errors=(ErrorCode.INVALID_SESSION,),
               tags=("sessions",)),

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     """Release-request long-polls (`wait_seconds`) open at once; more get 429."""
     max_mcp_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
     """Largest `/mcp` request body, like every other route's 1 MiB; larger ones get 413."""
+    mcp_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    """Comma-separated `Host` names `/mcp` answers besides the loopback ones and `COORD_HOST`
+    (DNS-rebinding protection): the public name clients reach the service by. `*` allows any."""
 
     # Hotspots and promotion.
     auto_promote_threshold: Annotated[int, Field(ge=0)] = 0
@@ -158,6 +161,13 @@ class Settings(BaseSettings):
     def _split_events(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("mcp_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("repo_roots", mode="before")

@@ -23,7 +23,7 @@ from coord_server.auth.principal import ANONYMOUS, OPERATOR, Principal, forbidde
 from coord_server.errors import error_response
 
 PUBLIC_PATHS = frozenset({"/health", "/readyz", "/meta", "/openapi.json", "/favicon.ico"})
-QUESTIONS = frozenset({"/conflicts/batch"})
+QUESTIONS = frozenset({"/conflicts/batch", "/fences/check"})
 """POST routes that only read: allowed for read-only tokens."""
 YAML_ROUTES = frozenset({"/config/ownership"})
 YAML_TYPES = frozenset({"application/yaml", "text/yaml", "application/x-yaml"})

@@ -15,11 +15,13 @@ the next time the repo is held, so memory never keeps a change the database does
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+from coord_server.service._batches import Batch
 from coord_server.service.changes import Changes
 from coord_server.service.events import EventBatch
 from coord_server.service.pipeline import Pipeline
@@ -84,6 +86,10 @@ class Arbiter:
         self.rows = ViewRows(store)
         self.views: dict[str, RepoView] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+        """Units of this replica waiting for each repo's lock (PostgreSQL group commit)."""
+        self._open: dict[str, Batch] = {}
+        """Transactions left open for the units waiting behind them."""
         # With SQLite this process is the only writer: a view, once read, stays current.
         self._sole_writer = store.backend == "sqlite"
 
@@ -98,11 +104,16 @@ class Arbiter:
     async def hold(self, repos: Iterable[str | None]) -> AsyncIterator[Unit]:
         """A unit holding every repo in `repos`; committed when the block ends cleanly."""
         keys = sorted({repo_key(repo) for repo in repos})
+        if not self._sole_writer and len(keys) == 1:
+            async with self._hold_shared(keys[0]) as shared:
+                yield shared
+            return
         locks = [self._locks.setdefault(key, asyncio.Lock()) for key in keys]
         for lock in locks:
             await lock.acquire()
         unit: Unit | None = None
         try:
+            await self._commit_open(keys)
             views = {key: self.view(key) for key in keys}
             async with self.store.transaction(keys) as tx:
                 unit = Unit(tx, views, self.clock())
@@ -122,6 +133,104 @@ class Arbiter:
                 lock.release()
         await self.pipeline.committed(unit.changes, unit.tx.events)
 
+    @asynccontextmanager
+    async def _hold_shared(self, key: str) -> AsyncIterator[Unit]:
+        """`hold` of one repo on PostgreSQL: the unit shares a commit with the units queued
+        behind it for the same repo (see `_batches`)."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            await lock.acquire()
+        finally:
+            self._waiting[key] -= 1
+        held = True
+        try:
+            batch = self._open.pop(key, None) or await self._new_batch(key)
+            view = self.view(key)
+            unit = Unit(batch.transaction(), {key: view}, self.clock())
+            savepoint = await batch.savepoint(unit.tx)
+            try:
+                await self._enter(batch, unit, view)
+                yield unit
+                await self._seal(unit)
+            except BaseException as exc:
+                await self._failed(key, batch, unit, savepoint, exc)
+                raise
+            for changed in unit.changed_views:  # in memory now; unknown again if the commit fails
+                changed.version += 1
+                changed.stored = True
+            batch.joined(unit.changed_views)
+            if self._waiting.get(key, 0) > 0:
+                self._leave_open(key, batch)
+                lock.release()
+                held = False
+                await batch.done
+            else:
+                await batch.commit()
+        finally:
+            if held:
+                lock.release()
+        await self.pipeline.committed(unit.changes, unit.tx.events)
+
+    async def _commit_open(self, keys: Iterable[str]) -> None:
+        """Commit the batches left open on `keys` (their transactions hold the repos' database
+        locks, which this unit is about to take)."""
+        for key in keys:
+            batch = self._open.pop(key, None)
+            if batch is not None:
+                with contextlib.suppress(Exception):  # its units get the error
+                    await batch.commit()
+
+    async def _new_batch(self, key: str) -> Batch:
+        batch = Batch()
+        await batch.open(self.store, [key])
+        return batch
+
+    async def _enter(self, batch: Batch, unit: Unit, view: RepoView) -> None:
+        """Prove the view current: once per batch (the batch holds the repo's lock since), or
+        again when a unit before this one failed and left it unknown."""
+        if batch.units == 0 or view.version == UNKNOWN:
+            await self._make_current(unit, view)
+        if batch.units == 0:
+            batch.owners_revision = unit.owners_revision
+        else:
+            unit.owners_revision = batch.owners_revision
+
+    async def _failed(
+        self, key: str, batch: Batch, unit: Unit, savepoint: str | None, exc: BaseException
+    ) -> None:
+        """A unit failed: take back its writes, and let the batch go on for the others."""
+        for view in unit.changed_views:
+            view.version = UNKNOWN
+        if savepoint is None:
+            await batch.abort(exc)
+            return
+        try:
+            await batch.undo(unit.tx, savepoint)
+        except BaseException as undo_error:
+            await batch.abort(undo_error)
+            raise
+        if self._waiting.get(key, 0) > 0:
+            self._leave_open(key, batch)
+        else:
+            await batch.commit()
+
+    def _leave_open(self, key: str, batch: Batch) -> None:
+        """Hand the open batch to the units waiting for the repo; a closer queued behind them
+        commits it, whoever of them gives up."""
+        self._open[key] = batch
+        if batch.closer is None:
+            batch.closer = asyncio.create_task(self._close(key, batch))
+
+    async def _close(self, key: str, batch: Batch) -> None:
+        async with self._locks[key]:
+            if self._open.get(key) is batch:
+                del self._open[key]
+                try:
+                    await batch.commit()
+                except Exception:  # the units waiting on it get the error
+                    logger.warning("a shared commit of repo %r failed", key, exc_info=True)
+
     async def current(self, keys: Iterable[str]) -> list[RepoView]:
         """Views of `keys` proved current now, with no change half made (for reads)."""
         wanted = sorted(set(keys))
@@ -136,6 +245,9 @@ class Arbiter:
             else:
                 async with self._locks.setdefault(key, asyncio.Lock()):
                     pass  # a unit of this replica in progress on it ends first
+            shared = self._open.get(key)
+            if shared is not None:  # and a commit it shares, so nothing uncommitted is read
+                await asyncio.wait([shared.done])
         return [self.views[key] for key in wanted]
 
     async def all_current(self) -> list[RepoView]:

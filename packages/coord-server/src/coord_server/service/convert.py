@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from coord_engine.claims import ClaimItem, ClaimRequest
 from coord_engine.decide import ConflictEntry, prepare_items
 from coord_engine.patterns import PatternError, PatternTooComplex
-from coord_engine.symbol_paths import SymbolPathError
+from coord_engine.symbol_paths import SymbolPathError, symbol_paths_overlap
 from coord_protocol.claims import CreateClaimsRequest
-from coord_protocol.conflicts import Conflict
+from coord_protocol.conflicts import Conflict, SymbolOverlap
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.service.records import ClaimRecord
 
@@ -71,17 +71,27 @@ def wire_conflicts(
         record = records.get(entry.holder.id)
         if record is None:  # the holder went away between decision and answer
             continue
-        files = tracked_overlap(entry.item.pattern, entry.holder.pattern)
+        files = tracked_overlap(entry.item.pattern, entry.holder.pattern) or [entry.witness]
         conflicts.append(
             Conflict(
                 your_pattern=entry.item.pattern,
                 conflicting_claim=record.to_conflicting(),
-                overlap=files or [entry.witness],
+                overlap=files,
                 your_symbols=list(entry.your_symbols) if entry.your_symbols else None,
-                symbol_overlap=list(entry.symbol_overlap) if entry.symbol_overlap else None,
+                symbol_overlap=symbol_overlap(entry, files),
             )
         )
     return conflicts
+
+
+def symbol_overlap(entry: ConflictEntry, files: Sequence[str]) -> list[SymbolOverlap] | None:
+    """Per file both claims cover, the requester's symbol paths that collide with the holder's:
+    what the requester would drop to coexist. None unless both sides name symbols."""
+    mine, held = entry.your_symbols, entry.holder.symbols
+    if not mine or not held:
+        return None
+    colliding = [path for path in mine if any(symbol_paths_overlap(path, h) for h in held)]
+    return [SymbolOverlap(file=file, symbols=colliding) for file in files] if colliding else None
 
 
 def next_step(conflicts: Sequence[Conflict]) -> str | None:

@@ -17,21 +17,25 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from coord_server.service.changes import Changes
 from coord_server.service.outbox import Outbox
 from coord_server.settings import Settings
 from coord_server.storage import Lease, Row, Store
 
+if TYPE_CHECKING:
+    import httpx
+
 logger = logging.getLogger("coord.webhooks")
 
 Clock = Callable[[], datetime]
 
-ATTEMPT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+ATTEMPT_TIMEOUT_SEC = 10.0
 """Longest one attempt may take: a hanging receiver costs one slot for this long, no more."""
+
+CONNECT_TIMEOUT_SEC = 5.0
+"""Longest wait for the receiver to accept the connection, within the attempt's time."""
 
 BATCH_SIZE = 64
 """Due rows read per round."""
@@ -138,7 +142,11 @@ class WebhookDeliverer:
 
     async def run(self) -> None:
         """Deliver while this replica leads, until cancelled; a failing round is logged."""
-        async with httpx.AsyncClient(timeout=ATTEMPT_TIMEOUT, transport=self.transport) as client:
+        # Imported here: only a service with webhooks configured pays for loading httpx.
+        import httpx  # noqa: PLC0415
+
+        timeout = httpx.Timeout(ATTEMPT_TIMEOUT_SEC, connect=CONNECT_TIMEOUT_SEC)
+        async with httpx.AsyncClient(timeout=timeout, transport=self.transport) as client:
             while True:
                 await self.lease.wait_leading()
                 try:
@@ -170,6 +178,8 @@ class WebhookDeliverer:
         await asyncio.gather(*(attempt(row) for row in rows))
 
     async def _attempt(self, client: httpx.AsyncClient, row: Row) -> None:
+        import httpx  # noqa: PLC0415 - loaded by `run` already; the name is needed here
+
         body = row["body"].encode()
         headers = delivery_headers(row, body, self.policy.secret)
         status: int | None = None

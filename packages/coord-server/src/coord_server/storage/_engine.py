@@ -1,15 +1,20 @@
-"""Creating the SQLAlchemy engine and bringing the schema up to date (SPEC §14)."""
+"""Creating the SQLAlchemy engine and bringing the schema up to date (SPEC §14).
+
+Alembic is imported only when the database is behind the code (or its state is unclear): the
+stored revision is read first and compared with the head read from the migration scripts.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+
+from coord_server.storage._revisions import read_revisions
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = "coord_server.storage:migrations"
 MIGRATION_LOCK = 0x636F6F72_646D6967
@@ -58,6 +63,8 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config  # noqa: PLC0415 - only a database that is behind needs it
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return config
@@ -65,24 +72,43 @@ def _alembic_config() -> Config:
 
 def migrate(engine: Engine) -> str:
     """Apply every pending migration; refuse a database written by newer code. Returns the head."""
-    config = _alembic_config()
-    script = ScriptDirectory.from_config(config)
-    head = script.get_current_head() or ""
+    head = read_revisions().head
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Replicas started together: the first migrates, the others wait, then find it done.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        current = MigrationContext.configure(connection).get_current_revision()
-        if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
-            raise SchemaError(
-                f"the database is at schema revision {current!r}, newer than this coord-server "
-                f"knows (newest {head!r}). Upgrade coord-server, or point it at another database."
-            )
-        if current is None and inspect(connection).has_table("claims"):
-            raise SchemaError(
-                "the database has coord tables but no migration record; it was not created by "
-                "coord-server. Point COORD_DATABASE_PATH (or COORD_DATABASE_URL) at a new database."
-            )
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        if head is not None and stored_revision(connection) == head:
+            return head  # the usual start: nothing to do, and Alembic is never loaded
+        return _upgrade(connection)
+
+
+def stored_revision(connection: Connection) -> str | None:
+    """The revision recorded in `alembic_version`; None when there is none (or several)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    stored = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return str(stored[0]) if len(stored) == 1 else None
+
+
+def _upgrade(connection: Connection) -> str:
+    from alembic import command  # noqa: PLC0415 - the database is behind: Alembic migrates it
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
+    config = _alembic_config()
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head() or ""
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        raise SchemaError(
+            f"the database is at schema revision {current!r}, newer than this coord-server "
+            f"knows (newest {head!r}). Upgrade coord-server, or point it at another database."
+        )
+    if current is None and inspect(connection).has_table("claims"):
+        raise SchemaError(
+            "the database has coord tables but no migration record; it was not created by "
+            "coord-server. Point COORD_DATABASE_PATH (or COORD_DATABASE_URL) at a new database."
+        )
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
     return head

@@ -4,8 +4,11 @@
   (`pg_advisory_xact_lock`) before it reads anything: no other transaction, on any replica,
   decides for the repo until it commits or rolls back. Locks are taken in sorted order, so two
   transactions that need several repos cannot deadlock.
-- Replicas tell each other what changed with `pg_notify` inside the transaction: the message is
-  delivered exactly when the change commits, and never for a change that rolled back.
+- Replicas tell each other what changed with `pg_notify`, sent on the same connection right after
+  the change commits (never for one that rolled back). Not inside it: PostgreSQL serialises the
+  commits of every notifying transaction in the cluster, WAL flush included, which cut the commit
+  rate of a loaded server to a third; a notification alone writes no WAL. A replica dying in the
+  instant between the two loses that one signal; the receivers re-check on the next one.
 - The background work is led by the replica holding a session-level advisory lock on a
   dedicated connection; when that replica dies its connection ends and another takes over.
 
@@ -123,13 +126,16 @@ class PostgresDatabase:
     @asynccontextmanager
     async def transaction(self, locks: Sequence[str] = ()) -> AsyncIterator[Transaction]:
         """A transaction holding the advisory lock of each name in `locks`; committed on exit."""
-        async with self.engine.connect() as connection, connection.begin():
-            for name in sorted(set(locks)):
-                await connection.execute(_LOCK, {"key": lock_key(f"repo:{name}")})
-            tx = Transaction(AsyncExecutor(connection), self._statements)
-            yield tx
-            for payload in tx.outgoing:
-                await connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
+        async with self.engine.connect() as connection:
+            async with connection.begin():
+                for name in sorted(set(locks)):
+                    await connection.execute(_LOCK, {"key": lock_key(f"repo:{name}")})
+                tx = Transaction(AsyncExecutor(connection), self._statements)
+                yield tx
+            if tx.outgoing:
+                async with connection.begin():
+                    for payload in tx.outgoing:
+                        await connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
 
     async def ping(self) -> None:
         """Raise when the database does not answer."""

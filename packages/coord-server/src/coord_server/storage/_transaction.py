@@ -34,6 +34,13 @@ class Transaction:
         self.outgoing: list[str] = []
         """Payloads for the other replicas, sent when (and only if) the transaction commits."""
 
+    def sibling(self) -> Transaction:
+        """Another writer in this same database transaction, with its own events and versions
+        (units that share one commit); what it tells the other replicas goes out with ours."""
+        other = Transaction(self._executor, self._statements)
+        other.outgoing = self.outgoing
+        return other
+
     def version_of(self, repo_key: str) -> int:
         """The version rows of `repo_key` changed here are stamped with (0 when not held)."""
         return self.versions.get(repo_key, 0)

@@ -124,6 +124,23 @@ class ClaimRows:
         )
         return await self.db.read(statement), int(total or 0)
 
+    async def granted_after(self, repo: str, fence: int, limit: int) -> list[Row]:
+        """Claims of one repo bucket whose fence is above `fence`, active or not, lowest first
+        (fences number a repo's grants in order, so these are the newer grants)."""
+        table = schema.claims
+        condition = and_(table.c.repo == repo, table.c.fence > fence)
+        statement = select(table).where(condition).order_by(table.c.fence).limit(limit)
+        return await self.db.read(statement)
+
+    async def held_during(self, repo: str, start: datetime, end: datetime, limit: int) -> list[Row]:
+        """Claims of one repo bucket held at some moment of [start, end]: granted by `end`, and
+        not released (or expired) by `start`. Oldest first."""
+        table = schema.claims
+        ended = func.coalesce(table.c.released_at, table.c.expires_at)
+        condition = and_(table.c.repo == repo, table.c.created_at <= end, ended > start)
+        statement = select(table).where(condition).order_by(table.c.created_at).limit(limit)
+        return await self.db.read(statement)
+
     async def active_repos(self) -> list[str]:
         """Repo keys holding at least one active claim."""
         table = schema.claims
