@@ -43,3 +43,11 @@ class HotspotRows:
         """Shared grants that met other holders, after `since`."""
         table = schema.shared_contention
         return await self.db.read(select(table).where(table.c.at > since).order_by(table.c.at))
+
+    async def recent_blocked(self, limit: int, repo: str | None = None) -> list[Row]:
+        """The newest blocked claim attempts, newest first (of one stored repo key)."""
+        table = schema.blocked_attempts
+        query = select(table).order_by(table.c.at.desc(), table.c.id.desc()).limit(limit)
+        if repo is not None:
+            query = query.where(table.c.repo == repo)
+        return await self.db.read(query)
