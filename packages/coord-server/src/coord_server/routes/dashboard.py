@@ -9,6 +9,7 @@ session exists (the login form, insecure mode), a random value also set as a coo
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 from collections.abc import AsyncIterator
@@ -38,7 +39,7 @@ from coord_server.dashboard import (
 from coord_server.dashboard.board import STALE_AFTER
 from coord_server.http import model_response, read_body
 from coord_server.routes.events import RETRY_MS, STREAM_HEADERS
-from coord_server.service.live import EventFilter, follow
+from coord_server.service.live import CHANGED, BroadcasterClosedError, EventFilter
 
 DASHBOARD_PREFIX = "/dashboard"
 SESSION_COOKIE = "coord_dashboard"
@@ -344,12 +345,19 @@ async def events(request: Request) -> Response:
 
 
 async def _messages(ctx: AppContext, event_filter: EventFilter) -> AsyncIterator[str]:
-    with ctx.live.subscribe() as subscription:
+    # The page re-reads its panels on any change it may see: it needs no event's detail.
+    with ctx.live.subscribe(every_change=True) as subscription:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
-        events = follow(ctx.store, ctx.live, subscription, event_filter, ctx.live.horizon)
-        async for event in events:
-            # The page re-reads its panels on any event: it needs the type, not the detail.
-            yield ": heartbeat\n\n" if event is None else f"data: {event.event_type}\n\n"
+        with contextlib.suppress(BroadcasterClosedError):
+            while True:
+                change = await subscription.next(ctx.live.heartbeat_sec)
+                if subscription.overflowed:
+                    subscription.reset()  # fell behind: one re-read covers everything missed
+                    change = CHANGED
+                if change is None:
+                    yield ": heartbeat\n\n"
+                elif change is CHANGED or event_filter.matches(change):
+                    yield f"data: {change.event_type}\n\n"
 
 
 async def static(request: Request) -> Response:

@@ -71,6 +71,11 @@ class LiveEvent:
         )
 
 
+CHANGED = LiveEvent(id=0, event_type="changed", repo="", engineer=None, data="")
+"""Offered to `every_change` subscriptions after each commit; no event log row is behind it
+(id 0 is below every real id, so an event stream that receives it skips it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     """What one stream asked for; an unset field admits everything."""
@@ -167,6 +172,7 @@ class Broadcaster:
         self.horizon = 0
         """Every event with an id up to this one has been published."""
         self._subscriptions: set[Subscription] = set()
+        self._watchers: set[Subscription] = set()
         self._closed = False
 
     def publish(self, rows: Sequence[Row]) -> None:
@@ -179,6 +185,12 @@ class Broadcaster:
         events = [LiveEvent.from_row(row) for row in rows]
         for subscription in list(self._subscriptions):
             subscription.offer(events)
+
+    async def changed(self, _changes: object, _events: Sequence[Row]) -> None:
+        """After every commit: tell the streams that want every change (the dashboard's), as
+        a queue entry parked or a request filed changes the picture without an event."""
+        for subscription in list(self._watchers):
+            subscription.offer([CHANGED])
 
     def check_room(self) -> None:
         """Refuse (429) a new stream past COORD_MAX_EVENT_STREAMS."""
@@ -193,16 +205,19 @@ class Broadcaster:
             )
 
     @contextlib.contextmanager
-    def subscribe(self) -> Iterator[Subscription]:
-        """A subscription for the duration of the block."""
+    def subscribe(self, every_change: bool = False) -> Iterator[Subscription]:
+        """A subscription for the duration of the block (`every_change`: also `CHANGED`)."""
         subscription = Subscription(self.backlog_limit)
         if self._closed:
             subscription.end()
         self._subscriptions.add(subscription)
+        if every_change:
+            self._watchers.add(subscription)
         try:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
+            self._watchers.discard(subscription)
 
     def close(self) -> None:
         """End every stream (at shutdown) and refuse to keep new ones open."""
