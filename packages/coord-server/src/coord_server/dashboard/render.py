@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -36,8 +35,3 @@ def environment() -> Environment:
 def render(name: str, **values: Any) -> str:
     """The HTML of template `name`."""
     return environment().get_template(name).render(**values)
-
-
-def moment(when: datetime, now: datetime) -> dict[str, str]:
-    """The parts of a `<time>` element (used by the `when` macro)."""
-    return {"iso": iso(when), "utc": utc_text(when), "text": relative(when, now)}
