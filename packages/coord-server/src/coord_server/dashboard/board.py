@@ -32,6 +32,7 @@ REQUEST_ROWS = 30
 EXHAUSTED_ROWS = 20
 STALE_AFTER = timedelta(minutes=15)
 """An engineer holding claims and silent this long is listed as stale."""
+RANKING_FRESH = timedelta(minutes=1)
 
 CHIPS = {
     SuggestedAction.SPLIT: "split into modules",
@@ -157,11 +158,35 @@ class BoardPage:
     owners_shared: Sequence[str] = field(default_factory=tuple)
 
 
+class RankingCache:
+    """Hotspot rankings by repo scope, kept while no blocked attempt is stored.
+
+    Ranking reads every blocked attempt of 30 days; a busy dashboard re-renders several times
+    a second. A ranking stays in use until a newer attempt exists or `RANKING_FRESH` passes
+    (the window slides, and attempts age out of it).
+    """
+
+    def __init__(self) -> None:
+        self._rankings: dict[str | None, tuple[int, datetime, tuple[Hotspot, ...]]] = {}
+
+    async def ranked(self, ctx: AppContext, repo: str | None) -> tuple[Hotspot, ...]:
+        """The ranking of `repo` (every repo for None), read again only when it may differ."""
+        newest = await ctx.store.hotspots.newest_blocked_id()
+        now = ctx.clock()
+        kept = self._rankings.get(repo)
+        if kept is not None and kept[0] == newest and timedelta(0) <= now - kept[1] < RANKING_FRESH:
+            return kept[2]
+        ranking = await ctx.hotspots.ranked(WINDOW_DAYS, repo)
+        self._rankings[repo] = (newest, now, ranking)
+        return ranking
+
+
 class Board:
     """Reads the panels of one dashboard render."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, rankings: RankingCache) -> None:
         self.ctx = ctx
+        self.rankings = rankings
 
     async def page(self, principal: Principal, query: BoardQuery) -> BoardPage:
         """Every panel, as `principal` may see it."""
@@ -170,7 +195,7 @@ class Board:
         scope = principal.repo
         held = [r for r in await ctx.holdings.active({}, None) if principal.sees(r.repo)]
         queue = await ctx.desk.listing(None, scope)
-        hotspots = await ctx.hotspots.ranked(WINDOW_DAYS, scope)
+        hotspots = await self.rankings.ranked(ctx, scope)
         series = await ctx.hotspots.auto_resolutions(WINDOW_DAYS, scope)
         return BoardPage(
             now=now,

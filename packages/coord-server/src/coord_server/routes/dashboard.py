@@ -9,6 +9,7 @@ session exists (the login form, insecure mode), a random value also set as a coo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import secrets
@@ -32,6 +33,7 @@ from coord_server.dashboard import (
     BoardQuery,
     DashboardSessions,
     Login,
+    RankingCache,
     render,
     same_secret,
     static_file,
@@ -39,11 +41,14 @@ from coord_server.dashboard import (
 from coord_server.dashboard.board import STALE_AFTER
 from coord_server.http import model_response, read_body
 from coord_server.routes.events import RETRY_MS, STREAM_HEADERS
-from coord_server.service.live import CHANGED, BroadcasterClosedError, EventFilter
+from coord_server.service.live import BroadcasterClosedError
 
 DASHBOARD_PREFIX = "/dashboard"
 SESSION_COOKIE = "coord_dashboard"
 FORM_COOKIE = "coord_dashboard_form"
+COALESCE_SEC = 0.25
+"""Changes within this long after a message make one more message, not one each: a page
+re-reads its panels at most four times a second, however busy the service is."""
 FORM_LIMIT = 16 * 1024
 """A dashboard form is a token and a few short fields."""
 PAGE_HEADERS = {
@@ -78,6 +83,15 @@ DONE = {
 def _sessions(ctx: AppContext) -> DashboardSessions:
     lifetime = timedelta(hours=ctx.settings.dashboard_session_hours)
     return DashboardSessions(ctx.store, ctx.clock, lifetime)
+
+
+def _rankings(request: Request) -> RankingCache:
+    """The app's hotspot rankings, made on the first render (one per app, like its context)."""
+    state = request.app.state
+    if not hasattr(state, "dashboard_rankings"):
+        state.dashboard_rankings = RankingCache()
+    cache: RankingCache = state.dashboard_rankings
+    return cache
 
 
 async def _viewer(request: Request) -> tuple[Principal, Login | None] | None:
@@ -184,7 +198,7 @@ async def dashboard(request: Request) -> Response:
     principal, login = viewer
     ctx = context(request)
     query = _board_query(request)
-    board = await Board(ctx).page(principal, query)
+    board = await Board(ctx, _rankings(request)).page(principal, query)
     csrf = _form_csrf(request, login)
     values = {"board": board, "query": query, "operator": principal.is_operator,
               "session_csrf": csrf, "who": _describe(principal),
@@ -331,33 +345,32 @@ async def retry_delivery(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
-    """`GET /dashboard/events`: the event stream of what the viewer may see (session auth)."""
-    viewer = await _viewer(request)
-    if viewer is None:
+    """`GET /dashboard/events`: "something changed" for the page (session or bearer auth)."""
+    if await _viewer(request) is None:
         raise _signed_out()
     ctx = context(request)
     ctx.live.check_room()
-    return StreamingResponse(
-        _messages(ctx, EventFilter(repo=viewer[0].repo)),
-        media_type="text/event-stream",
-        headers=STREAM_HEADERS,
-    )
+    return StreamingResponse(_changes(ctx), media_type="text/event-stream",
+                             headers=STREAM_HEADERS)  # fmt: skip
 
 
-async def _messages(ctx: AppContext, event_filter: EventFilter) -> AsyncIterator[str]:
-    # The page re-reads its panels on any change it may see: it needs no event's detail.
+async def _changes(ctx: AppContext) -> AsyncIterator[str]:
+    # The page re-reads its panels (as the viewer may see them) on any message, so a message
+    # carries no detail of any repo, and the changes of one coalescing interval make one.
     with ctx.live.subscribe(every_change=True) as subscription:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
         with contextlib.suppress(BroadcasterClosedError):
             while True:
                 change = await subscription.next(ctx.live.heartbeat_sec)
-                if subscription.overflowed:
-                    subscription.reset()  # fell behind: one re-read covers everything missed
-                    change = CHANGED
-                if change is None:
+                if change is None and not subscription.overflowed:
                     yield ": heartbeat\n\n"
-                elif change is CHANGED or event_filter.matches(change):
-                    yield f"data: {change.event_type}\n\n"
+                    continue
+                yield "data: changed\n\n"
+                while True:
+                    await asyncio.sleep(COALESCE_SEC)
+                    if not subscription.drain():
+                        break
+                    yield "data: changed\n\n"
 
 
 async def static(request: Request) -> Response:

@@ -149,6 +149,17 @@ class Subscription:
             raise BroadcasterClosedError
         return event
 
+    def drain(self) -> int:
+        """Drop what is queued (the caller only wanted to know that something came); how many
+        there were. Raises at the end, and counts an overflow as one more."""
+        count = int(self.overflowed)
+        self.overflowed = False
+        while not self._queue.empty():
+            if self._queue.get_nowait() is None:
+                raise BroadcasterClosedError
+            count += 1
+        return count
+
     def reset(self) -> None:
         """Forget the queued events after an overflow (the log has them)."""
         if self.ended:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from coord_server.storage import schema
 from coord_server.storage._database import Database
@@ -51,3 +51,10 @@ class HotspotRows:
         if repo is not None:
             query = query.where(table.c.repo == repo)
         return await self.db.read(query)
+
+    async def newest_blocked_id(self) -> int:
+        """The id of the newest blocked attempt (0 when there is none): it changes exactly
+        when an attempt is stored, so a ranking read at one id is current while it holds."""
+        table = schema.blocked_attempts
+        rows = await self.db.read(select(func.max(table.c.id).label("newest")))
+        return int(rows[0]["newest"] or 0)
