@@ -67,8 +67,11 @@ async def _hotspot_rows(ctx: AppContext, hotspots: int) -> None:
         await tx.execute(schema.blocked_attempts.insert(), rows)
 
 
-async def render_times(scratch: Path, claims: int, hotspots: int, renders: int) -> list[float]:
-    """Server time of `GET /dashboard`, in ms, over `renders` runs after one warm-up."""
+async def render_times(
+    scratch: Path, claims: int, hotspots: int, renders: int
+) -> tuple[list[float], list[float]]:
+    """Server time of `GET /dashboard` in ms, `renders` times with the hotspot ranking kept and
+    `renders` times with it read afresh, after one warm-up."""
     token = secrets.token_urlsafe(24)
     settings = load_settings(auth_token=token, database_path=scratch / "render.db",
                              disable_background_cleanup=True)  # fmt: skip
@@ -81,14 +84,21 @@ async def render_times(scratch: Path, claims: int, hotspots: int, renders: int) 
             await _fill(client, claims)
             await _hotspot_rows(app.state.coord, hotspots)
             await client.get("/dashboard")
-            times = []
+            cached = [await _render(client) for _ in range(renders)]
+            fresh = []
             for _ in range(renders):
-                started = time.perf_counter()
-                answer = await client.get("/dashboard")
-                times.append((time.perf_counter() - started) * 1000)
-                if answer.status_code != 200:
-                    raise RuntimeError(f"render failed: {answer.status_code}")
-            return times
+                del app.state.dashboard_rankings  # as after a new blocked attempt
+                fresh.append(await _render(client))
+            return cached, fresh
+
+
+async def _render(client: httpx.AsyncClient) -> float:
+    started = time.perf_counter()
+    answer = await client.get("/dashboard")
+    elapsed = (time.perf_counter() - started) * 1000
+    if answer.status_code != 200:
+        raise RuntimeError(f"render failed: {answer.status_code}")
+    return elapsed
 
 
 class Streams:
@@ -168,6 +178,10 @@ def _best(runs: Sequence[Measurement]) -> Measurement:
     return max(runs, key=lambda run: run.requests_per_sec)
 
 
+def _p95(times: Sequence[float]) -> float:
+    return sorted(times)[max(0, round(0.95 * len(times)) - 1)]
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small data, tiny windows")
@@ -183,22 +197,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     streams = 5 if quick else STREAMS
     with tempfile.TemporaryDirectory(prefix="coord-bench-dashboard-") as scratch_name:
         scratch = Path(scratch_name)
-        times = asyncio.run(render_times(scratch, claims, hotspots, renders))
+        cached, fresh = asyncio.run(render_times(scratch, claims, hotspots, renders))
         alone, beside, received = stream_impact(scratch, plan, streams, 1 if quick else 3)
-    p95 = sorted(times)[max(0, round(0.95 * len(times)) - 1)]
     print("| dashboard render | claims | hotspot patterns | renders | median ms | p95 ms |")
     print("|---|---:|---:|---:|---:|---:|")
-    print(f"| GET /dashboard | {claims:,} | {hotspots:,} | {renders} | "
-          f"{statistics.median(times):.1f} | {p95:.1f} |")  # fmt: skip
+    for label, times in (("ranking kept", cached), ("ranking read afresh", fresh)):
+        print(f"| GET /dashboard, {label} | {claims:,} | {hotspots:,} | {renders} | "
+              f"{statistics.median(times):.1f} | {_p95(times):.1f} |")  # fmt: skip
     print()
     print("| claim+release | requests/s | p50 ms | p99 ms | unexpected |")
     print("|---|---:|---:|---:|---:|")
     for label, result in (("no event streams", alone), (f"{streams} streams open", beside)):
         print(f"| {label} | {result.requests_per_sec:,.0f} | {result.p50_ms:.2f} | "
               f"{result.p99_ms:.2f} | {sum(result.unexpected.values())} |")  # fmt: skip
-    drop = 1 - beside.requests_per_sec / alone.requests_per_sec if alone.requests_per_sec else 0
-    print(f"\nWith {streams} streams open: {drop:.1%} fewer requests/s (target: under 15%); "
-          f"the streams received {received:,} messages.")  # fmt: skip
+    ratio = beside.requests_per_sec / alone.requests_per_sec if alone.requests_per_sec else 0
+    print(f"\nWith {streams} streams open: {ratio:.2f}x the requests/s of none (target: at "
+          f"least 0.85x); the streams received {received:,} messages.")  # fmt: skip
     print(f"{plan.clients} clients, {plan.warmup_sec:g} s warm-up, {plan.window_sec:g} s measured.")
     unexpected = alone.unexpected or beside.unexpected
     return 1 if unexpected else 0
