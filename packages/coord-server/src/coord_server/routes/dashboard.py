@@ -46,9 +46,10 @@ from coord_server.service.live import BroadcasterClosedError
 DASHBOARD_PREFIX = "/dashboard"
 SESSION_COOKIE = "coord_dashboard"
 FORM_COOKIE = "coord_dashboard_form"
-COALESCE_SEC = 0.25
+COALESCE_SEC = 0.5
 """Changes within this long after a message make one more message, not one each: a page
-re-reads its panels at most four times a second, however busy the service is."""
+re-reads its panels at most twice a second, however busy the service is (the first change
+after a quiet spell is sent at once)."""
 FORM_LIMIT = 16 * 1024
 """A dashboard form is a token and a few short fields."""
 PAGE_HEADERS = {
@@ -357,20 +358,15 @@ async def events(request: Request) -> Response:
 async def _changes(ctx: AppContext) -> AsyncIterator[str]:
     # The page re-reads its panels (as the viewer may see them) on any message, so a message
     # carries no detail of any repo, and the changes of one coalescing interval make one.
-    with ctx.live.subscribe(every_change=True) as subscription:
+    with ctx.live.watch() as watch:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
         with contextlib.suppress(BroadcasterClosedError):
             while True:
-                change = await subscription.next(ctx.live.heartbeat_sec)
-                if change is None and not subscription.overflowed:
+                if not await watch.wait(ctx.live.heartbeat_sec):
                     yield ": heartbeat\n\n"
                     continue
                 yield "data: changed\n\n"
-                while True:
-                    await asyncio.sleep(COALESCE_SEC)
-                    if not subscription.drain():
-                        break
-                    yield "data: changed\n\n"
+                await asyncio.sleep(COALESCE_SEC)  # what commits meanwhile makes one message
 
 
 async def static(request: Request) -> Response:

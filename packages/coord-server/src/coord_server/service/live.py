@@ -71,11 +71,6 @@ class LiveEvent:
         )
 
 
-CHANGED = LiveEvent(id=0, event_type="changed", repo="", engineer=None, data="")
-"""Offered to `every_change` subscriptions after each commit; no event log row is behind it
-(id 0 is below every real id, so an event stream that receives it skips it)."""
-
-
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     """What one stream asked for; an unset field admits everything."""
@@ -149,17 +144,6 @@ class Subscription:
             raise BroadcasterClosedError
         return event
 
-    def drain(self) -> int:
-        """Drop what is queued (the caller only wanted to know that something came); how many
-        there were. Raises at the end, and counts an overflow as one more."""
-        count = int(self.overflowed)
-        self.overflowed = False
-        while not self._queue.empty():
-            if self._queue.get_nowait() is None:
-                raise BroadcasterClosedError
-            count += 1
-        return count
-
     def reset(self) -> None:
         """Forget the queued events after an overflow (the log has them)."""
         if self.ended:
@@ -173,6 +157,37 @@ class BroadcasterClosedError(Exception):
     """The broadcaster closed: the service is stopping."""
 
 
+class ChangeWatch:
+    """A stream that only needs to know that something was committed (the dashboard's): a flag,
+    not a queue, so a commit costs it one `set()` however many events it carried."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Event()
+        self.ended = False
+
+    def poke(self) -> None:
+        """Something was committed."""
+        self._changed.set()
+
+    def end(self) -> None:
+        """Make the stream finish (the service is shutting down)."""
+        self.ended = True
+        self._changed.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True once something was committed since the last call; False after `timeout`
+        seconds of quiet. Raises at the end."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
+        except TimeoutError:
+            return False
+        if self.ended:
+            raise BroadcasterClosedError
+        self._changed.clear()
+        return True
+
+
 class Broadcaster:
     """Fans every committed event out to the open subscriptions, in id order."""
 
@@ -183,7 +198,7 @@ class Broadcaster:
         self.horizon = 0
         """Every event with an id up to this one has been published."""
         self._subscriptions: set[Subscription] = set()
-        self._watchers: set[Subscription] = set()
+        self._watches: set[ChangeWatch] = set()
         self._closed = False
 
     def publish(self, rows: Sequence[Row]) -> None:
@@ -197,18 +212,31 @@ class Broadcaster:
         for subscription in list(self._subscriptions):
             subscription.offer(events)
 
-    async def changed(self, _changes: object, _events: Sequence[Row]) -> None:
-        """After every commit: tell the streams that want every change (the dashboard's), as
-        a queue entry parked or a request filed changes the picture without an event."""
-        for subscription in list(self._watchers):
-            subscription.offer([CHANGED])
+    async def changed(self, _changes: Changes, _events: Sequence[Row]) -> None:
+        """After every commit: poke the change watches (a queue entry parked or a request filed
+        changes the dashboard's picture without an event of its own)."""
+        for watch in self._watches:
+            watch.poke()
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[ChangeWatch]:
+        """A change watch for the duration of the block (it counts as a stream)."""
+        watch = ChangeWatch()
+        if self._closed:
+            watch.end()
+        self._watches.add(watch)
+        try:
+            yield watch
+        finally:
+            self._watches.discard(watch)
 
     def check_room(self) -> None:
         """Refuse (429) a new stream past COORD_MAX_EVENT_STREAMS."""
-        if len(self._subscriptions) >= self.max_streams:
+        open_streams = len(self._subscriptions) + len(self._watches)
+        if open_streams >= self.max_streams:
             raise CoordError(
                 ErrorCode.RATE_LIMITED,
-                f"{len(self._subscriptions)} event streams are open on this replica, the most "
+                f"{open_streams} event streams are open on this replica, the most "
                 f"allowed (COORD_MAX_EVENT_STREAMS={self.max_streams}); close one, or retry in a "
                 "few seconds.",
                 cap="COORD_MAX_EVENT_STREAMS",
@@ -216,25 +244,24 @@ class Broadcaster:
             )
 
     @contextlib.contextmanager
-    def subscribe(self, every_change: bool = False) -> Iterator[Subscription]:
-        """A subscription for the duration of the block (`every_change`: also `CHANGED`)."""
+    def subscribe(self) -> Iterator[Subscription]:
+        """A subscription for the duration of the block."""
         subscription = Subscription(self.backlog_limit)
         if self._closed:
             subscription.end()
         self._subscriptions.add(subscription)
-        if every_change:
-            self._watchers.add(subscription)
         try:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
-            self._watchers.discard(subscription)
 
     def close(self) -> None:
         """End every stream (at shutdown) and refuse to keep new ones open."""
         self._closed = True
         for subscription in list(self._subscriptions):
             subscription.end()
+        for watch in list(self._watches):
+            watch.end()
 
     @property
     def subscribers(self) -> int:
