@@ -26,6 +26,7 @@ from coord_protocol.claims import (
     ReleaseResponse,
 )
 from coord_protocol.conflicts import ConflictBatchRequest, ConflictCheckResponse
+from coord_protocol.dashboard import LOGIN_LINKS_PATH, DashboardLoginLink
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
 from coord_protocol.outbox import (
@@ -327,6 +328,11 @@ class Calls:
         return Call("GET", "/metrics/hotspots", params=params)
 
     @staticmethod
+    def dashboard_login_link() -> Call:
+        """`POST /dashboard/login-links`: a one-time link that signs a browser in."""
+        return Call("POST", LOGIN_LINKS_PATH)
+
+    @staticmethod
     def promote(request: PromoteRequest) -> Call:
         """`POST /metrics/hotspots/promote` (operator): a shared_files entry or a split."""
         return Call("POST", "/metrics/hotspots/promote", _body(request))
@@ -480,6 +486,10 @@ class CoordClient:
     def outbox_stats(self) -> OutboxStats:
         """Webhook deliveries of the last 24 h per event type and state (operator)."""
         return self.send(Calls.outbox_stats(), OutboxStats)
+
+    def dashboard_login_link(self) -> DashboardLoginLink:
+        """A one-time dashboard link signing a browser in as this client's token."""
+        return self.send(Calls.dashboard_login_link(), DashboardLoginLink)
 
     def outbox_tail(self, limit: int = 50, state: OutboxState | None = None) -> OutboxTail:
         """The newest webhook deliveries (operator)."""

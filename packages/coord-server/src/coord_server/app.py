@@ -23,6 +23,7 @@ from coord_server.routes import (
     checkouts,
     claims,
     conflicts,
+    dashboard,
     events,
     fences,
     hotspots,
@@ -90,6 +91,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
                 operator_token=settings.auth_token,
                 authenticate=ctx.tokens.authenticate,
                 public=PUBLIC_PATHS | ({"/metrics"} if not settings.metrics_auth else set()),
+                self_guarded=dashboard.DASHBOARD_PREFIX,
             ),
             Middleware(QueryTextGuard),
         ],
@@ -139,6 +141,7 @@ def _routes() -> list[Route]:
         *requests.routes(),
         *ownership.routes(),
         *hotspots.routes(),
+        *dashboard.routes(),
     ]
 
 

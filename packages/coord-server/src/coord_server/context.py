@@ -159,6 +159,7 @@ class AppContext:
             self.desk.answer,  # callers of entries that left the queue get their answer first
             self.requests.wake,
             self.feed.committed,
+            self.live.changed,  # the dashboard re-reads its panels after every change
             *([self.webhooks.committed] if self.webhooks else []),
             self.expiry_loop.committed,
             self.metrics.committed,

@@ -47,6 +47,7 @@ from coord_protocol import (
     WhoAmI,
 )
 from coord_protocol._base import SESSION_ID_PATTERN
+from coord_protocol.dashboard import LOGIN_LINKS_PATH, DashboardLoginLink
 from coord_protocol.errors import HTTP_STATUS, ErrorCode
 from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
 from coord_protocol.ownership import (
@@ -110,6 +111,7 @@ class Link:
 
 CLAIM_ID = "$response.body#/claim_ids/0"
 CREATED_ID = "$response.body#/id"
+DASHBOARD = ("dashboard",)
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,25 @@ OPERATIONS = (
     Operation("PUT", "/admin/checkouts", "Register a repository's checkout (operator; a local "
               "SQLite service, from its own machine).", {200: CheckoutList},
               body=RegisterCheckoutRequest, tags=SERVICE),
+    # The dashboard's pages and forms are HTML for browsers; they sign in with a session.
+    Operation("GET", "/dashboard", "The dashboard page (HTML); the login form when not signed in.",
+              {200: None}, query=("repo", "engineer", "page"), public=True, tags=DASHBOARD),
+    Operation("POST", "/dashboard/login", "Sign a browser in with a token (form).", {303: None},
+              public=True, tags=DASHBOARD),
+    Operation("POST", LOGIN_LINKS_PATH, "A one-time link that signs a browser in as the "
+              "caller's token.", {200: DashboardLoginLink}, tags=DASHBOARD),
+    Operation("GET", "/dashboard/login/{code}", "Trade a one-time login link for a session.",
+              {303: None}, public=True, tags=DASHBOARD),
+    Operation("POST", "/dashboard/logout", "End the browser's session (form).", {303: None},
+              public=True, tags=DASHBOARD),
+    Operation("POST", "/dashboard/promote", "Apply a hotspot's promote (form, operator).",
+              {303: None}, public=True, tags=DASHBOARD),
+    Operation("POST", "/dashboard/webhooks/retry", "Re-arm an exhausted webhook delivery (form, "
+              "operator).", {303: None}, public=True, tags=DASHBOARD),
+    Operation("GET", "/dashboard/events", "Server-sent events telling the page to re-read its "
+              "panels.", {200: None}, public=True, tags=DASHBOARD),
+    Operation("GET", "/dashboard/static/{name}", "The page's stylesheet and script.",
+              {200: None}, public=True, tags=DASHBOARD),
 )  # fmt: skip
 
 EVERY_REQUEST = (ErrorCode.BAD_REQUEST, ErrorCode.INVALID_TEXT, ErrorCode.UNAVAILABLE)

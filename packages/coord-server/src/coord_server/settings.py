@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     """Explicit opt-in to run without any token (local demos only)."""
     metrics_auth: bool = False
     """Require the bearer token on `/metrics`."""
+    dashboard_session_hours: Annotated[float, Field(gt=0, le=720, allow_inf_nan=False)] = 12
+    """A dashboard login lasts this long; then the browser is asked for a token again."""
 
     # Storage.
     database_path: Path = Path("./data/coordination.db")

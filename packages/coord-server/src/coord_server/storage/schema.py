@@ -275,3 +275,21 @@ api_tokens = Table(
     Column("revoked_at", UtcTimestamp),
 )
 """Per-engineer tokens (SPEC §13): only the SHA-256 of the secret is kept, never the secret."""
+
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    # Only the SHA-256 of the random id is stored: a leaked table opens no browser session.
+    Column("id_hash", String(64), primary_key=True),
+    Column("purpose", String(12), nullable=False),
+    Column("principal_kind", String(12), nullable=False),
+    Column("engineer", String(200)),
+    Column("repo", String(200)),
+    Column("read_only", Boolean, nullable=False),
+    Column("token_id", String(40)),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("expires_at", UtcTimestamp, nullable=False),
+    Index("ix_dashboard_sessions_expires", "expires_at"),
+)
+"""Dashboard logins (SPEC §12): browser sessions, and one-time login codes (`purpose`)."""

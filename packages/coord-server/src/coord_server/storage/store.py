@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from coord_server.storage._database import Backend, Database
 from coord_server.storage._transaction import Transaction
 from coord_server.storage.claims import ClaimRows, RepoStateRows
+from coord_server.storage.dashboard import DashboardSessionRows
 from coord_server.storage.events import EventRows, OutboxRows
 from coord_server.storage.hotspots import HotspotRows
 from coord_server.storage.idempotency import IdempotencyRows
@@ -41,6 +42,7 @@ class Store:
         self.hotspots = HotspotRows(db)
         self.retained = RetainedRows(db)
         self.tokens = TokenRows(db)
+        self.dashboard = DashboardSessionRows(db)
 
     @property
     def backend(self) -> Backend:
