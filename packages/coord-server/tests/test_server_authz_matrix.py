@@ -275,6 +275,21 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         readable(other=403),
     ),
+    ("POST", "/adherence/reports"): Row(
+        # What a check saw of the caller's own work: a CI job's read-only token may report it.
+        fixed(
+            Call(
+                "POST",
+                "/adherence/reports",
+                json={"source": "reconcile", "undeclared": ["src/x.ts"], "engineer": "alex",
+                      "repo": REPO},
+            )
+        ),
+        readable(other=403),
+    ),  # fmt: skip
+    ("GET", "/metrics/adherence"): Row(
+        fixed(Call("GET", "/metrics/adherence", params=IN_REPO)), readable()
+    ),
     ("POST", "/sessions/{session_id}/release"): Row(_session_release, own(other_repo=200)),
     ("GET", "/sessions/{session_id}/pending_requests"): Row(
         _inbox, own(other_repo=200, read_only=200)

@@ -19,6 +19,7 @@ from coord_server.errors import HANDLERS
 from coord_server.mcp_mount import MCP_PATH, install_mcp
 from coord_server.middleware import QueryTextGuard, RequestContext
 from coord_server.routes import (
+    adherence,
     admin,
     checkouts,
     claims,
@@ -139,6 +140,7 @@ def _routes() -> list[Route]:
         *requests.routes(),
         *ownership.routes(),
         *hotspots.routes(),
+        *adherence.routes(),
     ]
 
 

@@ -37,6 +37,7 @@ from coord_protocol import (
     WebhookPayload,
     WhoAmI,
 )
+from coord_protocol.adherence import AdherenceMetrics, AdherenceReport, AdherenceReportResponse
 from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
 from coord_protocol.ownership import (
     AutoResolutionSeries,
@@ -101,6 +102,12 @@ OPERATIONS = (
     Operation("POST", "/fences/check", "Fence check for up to 1000 changed paths: was each edited "
               "under a valid claim of the caller (read-only tokens may ask).",
               {200: FenceCheckResponse}, body=FenceCheckRequest, tags=("fences",)),
+    Operation("POST", "/adherence/reports", "Record what a push, CI, reconcile or shell check "
+              "saw of one engineer's work (read-only tokens may report).",
+              {200: AdherenceReportResponse}, body=AdherenceReport, tags=("fences",)),
+    Operation("GET", "/metrics/adherence", "Per repo and engineer: the share of pushed changes "
+              "under a valid claim, of commits with trailers, and the undeclared edits found.",
+              {200: AdherenceMetrics}, query=("days", "repo"), tags=("fences",)),
     Operation("POST", "/sessions/{session_id}/release", "Release a session's claims.",
               {200: ReleaseResponse}, query=("repo",), tags=("sessions",)),
     Operation("GET", "/requests", "Release requests, newest first; with `queued=true` the claim "
