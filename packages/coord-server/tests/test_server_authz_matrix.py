@@ -281,12 +281,16 @@ MATRIX: dict[tuple[str, str], Row] = {
             Call(
                 "POST",
                 "/adherence/reports",
-                json={"source": "reconcile", "undeclared": ["src/x.ts"], "engineer": "alex",
-                      "repo": REPO},
+                json={
+                    "source": "reconcile",
+                    "undeclared": ["src/x.ts"],
+                    "engineer": "alex",
+                    "repo": REPO,
+                },
             )
         ),
         readable(other=403),
-    ),  # fmt: skip
+    ),
     ("GET", "/metrics/adherence"): Row(
         fixed(Call("GET", "/metrics/adherence", params=IN_REPO)), readable()
     ),

@@ -154,12 +154,16 @@ class _Tally:
             people = []
             for engineer, counts in sorted(self.counts[key].items()):
                 total.add(counts)
-                people.append(EngineerAdherence(engineer=engineer, **_fields(counts.figures())))
+                people.append(
+                    EngineerAdherence.model_validate(
+                        {**dict(counts.figures()), "engineer": engineer}
+                    )
+                )
             figures = total.figures()
             share = figures.covered_share
             low = alert_below > 0 and share is not None and share < alert_below
-            listed.append(RepoAdherence(repo=key or None, below_alert=low, engineers=people,
-                                        **_fields(figures)))  # fmt: skip
+            extra = {"repo": key or None, "below_alert": low, "engineers": people}
+            listed.append(RepoAdherence.model_validate({**dict(figures), **extra}))
         return listed
 
 
@@ -172,10 +176,6 @@ def _tally(commits: Sequence[Row], edits: Sequence[Row]) -> _Tally:
     for row in edits:
         tally.of(row["repo"], row["engineer"]).edits[row["source"]] = int(row["edits"])
     return tally
-
-
-def _fields(figures: AdherenceFigures) -> dict[str, object]:
-    return dict(figures)
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Integer, delete, func, select
+from sqlalchemy import Integer, Table, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.expression import ColumnElement, Insert
@@ -90,7 +90,7 @@ class AdherenceRows:
         )  # fmt: skip
         return await self.db.read(statement)
 
-    def _upsert(self, table: schema.Table, key: Sequence[str], replaced: Sequence[str]) -> Insert:
+    def _upsert(self, table: Table, key: Sequence[str], replaced: Sequence[str]) -> Insert:
         dialect_insert = postgresql_insert if self.db.backend == "postgresql" else sqlite_insert
         statement = dialect_insert(table)
         return statement.on_conflict_do_update(
