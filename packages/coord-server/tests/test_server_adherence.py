@@ -7,16 +7,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from server_support import FakeClock, serve
 
 from coord_protocol.adherence import MAX_REPORTED_COMMITS
 from coord_server.app import create_app
 from coord_server.context import AppContext
 from coord_server.settings import Settings
+from coord_server.storage import make_engine, migrate, schema, sqlite_url
 
 pytestmark = pytest.mark.anyio
 
@@ -248,3 +251,19 @@ async def test_without_a_threshold_nothing_fires(client: httpx.AsyncClient) -> N
     assert await _alerts(ctx) == []
     listing = await figures(client)
     assert listing["alert_below"] == 0 and repo_of(listing)["below_alert"] is False
+
+
+def test_migration_0007_creates_the_tables_as_the_schema_declares(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "coord.db"))
+    try:
+        assert migrate(engine) == "0007"
+        inspector = sa.inspect(engine)
+        for table in (schema.adherence_commits, schema.adherence_edits, schema.adherence_alerts):
+            columns = {column["name"] for column in inspector.get_columns(table.name)}
+            assert columns == set(table.c.keys()), table.name
+            key = inspector.get_pk_constraint(table.name)["constrained_columns"]
+            assert key == [column.name for column in table.primary_key], table.name
+            indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+            assert indexes == {index.name for index in table.indexes}, table.name
+    finally:
+        engine.dispose()
