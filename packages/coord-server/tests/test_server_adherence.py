@@ -267,3 +267,21 @@ def test_migration_0007_creates_the_tables_as_the_schema_declares(tmp_path: Path
             assert indexes == {index.name for index in table.indexes}, table.name
     finally:
         engine.dispose()
+
+
+async def test_retention_purges_figures_no_check_reported_within_it(
+    make_settings: Callable[..., Settings], clock: FakeClock
+) -> None:
+    app = create_app(make_settings(retention_days=5, disable_background_cleanup=True), clock)
+    async with serve(app) as client:
+        ctx: AppContext = app.state.coord
+        await report(client, "alex", "pre_push", commits=[commit("a1", 1, 1), commit("b2", 1, 0)])
+        await report(client, "alex", "reconcile", undeclared=["old.py", "kept.py"])
+        clock.advance(days=4)
+        await report(client, "alex", "ci", commits=[commit("b2", 1, 1)])  # checked again
+        await report(client, "alex", "reconcile", undeclared=["kept.py"])  # seen again
+        clock.advance(days=2)
+        purged = await ctx.retention.purge(clock())
+        assert (purged["adherence_commits"], purged["adherence_edits"]) == (1, 1)
+        month = repo_of(await figures(client, days=30))
+        assert (month["commits"], month["undeclared_edits"]) == (1, {"reconcile": 1})
