@@ -286,6 +286,25 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         readable(other=403),
     ),
+    ("POST", "/adherence/reports"): Row(
+        # What a check saw of the caller's own work: a CI job's read-only token may report it.
+        fixed(
+            Call(
+                "POST",
+                "/adherence/reports",
+                json={
+                    "source": "reconcile",
+                    "undeclared": ["src/x.ts"],
+                    "engineer": "alex",
+                    "repo": REPO,
+                },
+            )
+        ),
+        readable(other=403),
+    ),
+    ("GET", "/metrics/adherence"): Row(
+        fixed(Call("GET", "/metrics/adherence", params=IN_REPO)), readable()
+    ),
     ("POST", "/sessions/{session_id}/release"): Row(_session_release, own(other_repo=200)),
     ("GET", "/sessions/{session_id}/pending_requests"): Row(
         _inbox, own(other_repo=200, read_only=200)
@@ -357,7 +376,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/dashboard/logout"): Row(
         # Without a session there is nothing to end: back to the login page.
-        fixed(Call("POST", "/dashboard/logout", form={"csrf": "forged"})), public(303)
+        fixed(Call("POST", "/dashboard/logout", form={"csrf": "forged"})),
+        public(303),
     ),
     ("POST", "/dashboard/promote"): Row(
         # The operator is let in (and told the form lacks its action); nobody else is.

@@ -15,6 +15,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from coord_protocol import local_env
+from coord_protocol.adherence import DEFAULT_WINDOW_DAYS, AdherenceReport
 from coord_protocol.checkouts import CheckoutList, RegisterCheckoutRequest
 from coord_protocol.claims import (
     ClaimList,
@@ -205,6 +206,17 @@ class Calls:
     def check_fences(request: FenceCheckRequest) -> Call:
         """`POST /fences/check`."""
         return Call("POST", "/fences/check", _body(request))
+
+    @staticmethod
+    def report_adherence(report: AdherenceReport) -> Call:
+        """`POST /adherence/reports`."""
+        return Call("POST", "/adherence/reports", _body(report))
+
+    @staticmethod
+    def adherence(days: int = DEFAULT_WINDOW_DAYS, repo: str | None = None) -> Call:
+        """`GET /metrics/adherence`."""
+        params = [("days", str(days))] + ([("repo", repo)] if repo else [])
+        return Call("GET", "/metrics/adherence", params=params)
 
     @staticmethod
     def release_session(session_id: str, repo: str | None = None) -> Call:

@@ -19,6 +19,7 @@ from coord_server.errors import HANDLERS
 from coord_server.mcp_mount import MCP_PATH, install_mcp
 from coord_server.middleware import QueryTextGuard, RequestContext
 from coord_server.routes import (
+    adherence,
     admin,
     checkouts,
     claims,
@@ -142,6 +143,7 @@ def _routes() -> list[Route]:
         *ownership.routes(),
         *hotspots.routes(),
         *dashboard.routes(),
+        *adherence.routes(),
     ]
 
 

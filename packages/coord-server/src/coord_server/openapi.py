@@ -47,6 +47,7 @@ from coord_protocol import (
     WhoAmI,
 )
 from coord_protocol._base import SESSION_ID_PATTERN
+from coord_protocol.adherence import AdherenceMetrics, AdherenceReport, AdherenceReportResponse
 from coord_protocol.dashboard import LOGIN_LINKS_PATH, DashboardLoginLink
 from coord_protocol.errors import HTTP_STATUS, ErrorCode
 from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
@@ -68,6 +69,7 @@ from coord_protocol.requests import (
 from coord_protocol.text import FREE_TEXT_FIELDS, SAFE_TEXT_PATTERN
 from coord_protocol.tokens import CreateTokenRequest, RevokeTokenResponse, TokenCreated, TokenList
 from coord_server.auth.gate import QUESTIONS, READING_METHODS, YAML_TYPES
+from coord_server.routes.adherence import AdherenceQuery
 from coord_server.routes.admin import TailQuery
 from coord_server.routes.claims import ListQuery
 from coord_server.routes.hotspots import HotspotQuery, WindowQuery
@@ -179,6 +181,14 @@ OPERATIONS = (
               {200: FenceCheckResponse}, body=FenceCheckRequest,
               errors=(ErrorCode.FORBIDDEN, ErrorCode.INVALID_PATTERN,
               ErrorCode.PATTERN_TOO_COMPLEX), tags=("fences",)),
+    Operation("POST", "/adherence/reports", "Record what a push, CI, reconcile or shell check "
+              "saw of one engineer's work (read-only tokens may report).",
+              {200: AdherenceReportResponse}, body=AdherenceReport, errors=FORBIDDEN,
+              tags=("fences",)),
+    Operation("GET", "/metrics/adherence", "Per repo and engineer: the share of pushed changes "
+              "under a valid claim, of commits with trailers, and the undeclared edits found.",
+              {200: AdherenceMetrics}, params=AdherenceQuery, errors=FORBIDDEN,
+              tags=("fences",)),
     Operation("POST", "/sessions/{session_id}/release", "Release a session's claims.",
               {200: ReleaseResponse}, query=("repo",), errors=(ErrorCode.INVALID_SESSION,),
               tags=("sessions",)),

@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     auto_demote_window_days: Annotated[int, Field(ge=1)] = 14
     """Quiet days after which an auto-promoted entry is removed."""
 
+    # Adherence (SPEC §16).
+    adherence_alert: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0
+    """Covered share (0-1) under which a repo's pushed changes fire `adherence_low`, once per
+    fall (over the last 7 days); 0 disables."""
+
     # Webhooks.
     webhook_url: str | None = None
     """Receiver of every event; unset disables delivery."""

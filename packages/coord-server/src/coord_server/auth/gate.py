@@ -25,6 +25,9 @@ from coord_server.errors import error_response
 PUBLIC_PATHS = frozenset({"/health", "/readyz", "/meta", "/openapi.json", "/favicon.ico"})
 QUESTIONS = frozenset({"/conflicts/batch", "/fences/check"})
 """POST routes that only read: allowed for read-only tokens."""
+OBSERVATIONS = frozenset({"/adherence/reports"})
+"""POST routes that record what a check saw of the caller's own work and change no claim:
+allowed for read-only tokens too (a CI job's token usually is one)."""
 YAML_ROUTES = frozenset({"/config/ownership"})
 YAML_TYPES = frozenset({"application/yaml", "text/yaml", "application/x-yaml"})
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -112,7 +115,7 @@ def _check_shape(scope: Scope, headers: Headers) -> None:
     if method in READING_METHODS:
         return
     principal: Principal = scope["coord.principal"]
-    if principal.read_only and path not in QUESTIONS:
+    if principal.read_only and path not in QUESTIONS | OBSERVATIONS:
         raise forbidden(
             f"{principal.describe()} can only read; {method} {path} changes state. Use an "
             "engineer token that is not read-only."

@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager
 
 from coord_server.storage._database import Backend, Database
 from coord_server.storage._transaction import Transaction
+from coord_server.storage.adherence import AdherenceRows
 from coord_server.storage.claims import ClaimRows, RepoStateRows
 from coord_server.storage.dashboard import DashboardSessionRows
 from coord_server.storage.events import EventRows, OutboxRows
@@ -43,6 +44,7 @@ class Store:
         self.retained = RetainedRows(db)
         self.tokens = TokenRows(db)
         self.dashboard = DashboardSessionRows(db)
+        self.adherence = AdherenceRows(db)
 
     @property
     def backend(self) -> Backend:
