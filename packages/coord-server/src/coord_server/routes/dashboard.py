@@ -18,7 +18,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from coord_protocol.dashboard import LOGIN_LINKS_PATH, DashboardLoginLink
@@ -40,8 +40,9 @@ from coord_server.dashboard import (
 )
 from coord_server.dashboard.board import STALE_AFTER
 from coord_server.http import model_response, read_body
+from coord_server.routes._common import ReservedStream
 from coord_server.routes.events import RETRY_MS, STREAM_HEADERS
-from coord_server.service.live import BroadcasterClosedError
+from coord_server.service.live import BroadcasterClosedError, StreamSlot
 
 DASHBOARD_PREFIX = "/dashboard"
 SESSION_COOKIE = "coord_dashboard"
@@ -350,15 +351,14 @@ async def events(request: Request) -> Response:
     if await _viewer(request) is None:
         raise _signed_out()
     ctx = context(request)
-    ctx.live.check_room()
-    return StreamingResponse(_changes(ctx), media_type="text/event-stream",
-                             headers=STREAM_HEADERS)  # fmt: skip
+    slot = ctx.live.reserve()
+    return ReservedStream(_changes(ctx, slot), ctx.live, slot, headers=STREAM_HEADERS)
 
 
-async def _changes(ctx: AppContext) -> AsyncIterator[str]:
+async def _changes(ctx: AppContext, slot: StreamSlot) -> AsyncIterator[str]:
     # The page re-reads its panels (as the viewer may see them) on any message, so a message
     # carries no detail of any repo, and the changes of one coalescing interval make one.
-    with ctx.live.watch() as watch:
+    with ctx.live.watch(slot) as watch:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
         with contextlib.suppress(BroadcasterClosedError):
             while True:

@@ -188,6 +188,12 @@ class ChangeWatch:
         return True
 
 
+class StreamSlot:
+    """A place under the stream cap, held from the request's check until its stream opens."""
+
+    __slots__ = ()
+
+
 class Broadcaster:
     """Fans every committed event out to the open subscriptions, in id order."""
 
@@ -199,6 +205,9 @@ class Broadcaster:
         """Every event with an id up to this one has been published."""
         self._subscriptions: set[Subscription] = set()
         self._watches: set[ChangeWatch] = set()
+        self._reserved: set[StreamSlot] = set()
+        """Slots given to streams whose response has not begun yet: counted, so requests that
+        arrive together cannot all pass the cap before the first of them subscribes."""
         self._closed = False
 
     def publish(self, rows: Sequence[Row]) -> None:
@@ -219,8 +228,10 @@ class Broadcaster:
             watch.poke()
 
     @contextlib.contextmanager
-    def watch(self) -> Iterator[ChangeWatch]:
-        """A change watch for the duration of the block (it counts as a stream)."""
+    def watch(self, slot: StreamSlot | None = None) -> Iterator[ChangeWatch]:
+        """A change watch for the duration of the block (it counts as a stream; it takes the
+        place of `slot`, if one was reserved for it)."""
+        self.release(slot)
         watch = ChangeWatch()
         if self._closed:
             watch.end()
@@ -230,9 +241,22 @@ class Broadcaster:
         finally:
             self._watches.discard(watch)
 
+    def reserve(self) -> StreamSlot:
+        """A slot for a stream about to open, or 429 past COORD_MAX_EVENT_STREAMS; release it
+        with `release` unless `subscribe` or `watch` takes it."""
+        self.check_room()
+        slot = StreamSlot()
+        self._reserved.add(slot)
+        return slot
+
+    def release(self, slot: StreamSlot | None) -> None:
+        """Give back a reserved slot (again is harmless)."""
+        if slot is not None:
+            self._reserved.discard(slot)
+
     def check_room(self) -> None:
         """Refuse (429) a new stream past COORD_MAX_EVENT_STREAMS."""
-        open_streams = len(self._subscriptions) + len(self._watches)
+        open_streams = len(self._subscriptions) + len(self._watches) + len(self._reserved)
         if open_streams >= self.max_streams:
             raise CoordError(
                 ErrorCode.RATE_LIMITED,
@@ -244,8 +268,9 @@ class Broadcaster:
             )
 
     @contextlib.contextmanager
-    def subscribe(self) -> Iterator[Subscription]:
-        """A subscription for the duration of the block."""
+    def subscribe(self, slot: StreamSlot | None = None) -> Iterator[Subscription]:
+        """A subscription for the duration of the block (in place of `slot`, if reserved)."""
+        self.release(slot)
         subscription = Subscription(self.backlog_limit)
         if self._closed:
             subscription.end()
