@@ -27,7 +27,7 @@ Stamp = tuple[int, int, int, int]
 """What tells one version of a file from another without reading it: dev, ino, mtime_ns, size."""
 
 
-class _NotAFile(Exception):
+class _NotAFileError(Exception):
     """The claimed path is not a regular file inside the checkout."""
 
 
@@ -69,7 +69,7 @@ class SymbolValidator:
         relative = _relative(item)
         try:
             table = self._table(relative)
-        except _NotAFile:
+        except _NotAFileError:
             return f"{relative} is not a file of the checkout; its symbols were not checked."
         if table is None:
             return f"{relative}: no symbol parser for this language; any symbol name is accepted."
@@ -98,7 +98,7 @@ class SymbolValidator:
                 return stamped[1]
         path = (self.root / relative).resolve()
         if stamp is None or not path.is_relative_to(self.root) or not path.is_file():
-            raise _NotAFile(relative)
+            raise _NotAFileError(relative)
         # Stamped before reading: a write during the read leaves a stale stamp, never a stale
         # table under a fresh one, so the next claim reads the file again.
         source = path.read_bytes()
