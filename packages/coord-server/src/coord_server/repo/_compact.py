@@ -2,8 +2,8 @@
 
 A checkout of 100,000 files listed as a tuple of strings, a path -> position dict and one tuple
 per span costs about 30 MiB of Python objects, and more while it is built. One joined string
-with an array of offsets holds the same paths in about a tenth of that; a path's position is a
-binary search (17 steps for 100,000 paths) instead of a dict lookup.
+with an array of offsets holds the same paths in about a tenth of that. A path's position is
+found through a sorted array of the paths' hashes, searched in C, rather than a dict.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ SEPARATOR = "\0"
 class SortedPaths(Sequence[str]):
     """Sorted, distinct paths as one string; item `i` is sliced out when asked for."""
 
-    __slots__ = ("_joined", "_starts")
+    __slots__ = ("_by_hash", "_hashes", "_joined", "_starts")
 
     def __init__(self, ordered: Sequence[str]) -> None:
         """`ordered` must be sorted and distinct, and no path may hold `SEPARATOR`."""
@@ -31,6 +31,9 @@ class SortedPaths(Sequence[str]):
             position += len(path) + 1
             starts.append(position)
         self._starts = starts
+        keyed = sorted((hash(path), position) for position, path in enumerate(ordered))
+        self._hashes = array("q", (key for key, _ in keyed))
+        self._by_hash = array("q", (position for _, position in keyed))
 
     def __len__(self) -> int:
         return len(self._starts) - 1
@@ -52,8 +55,14 @@ class SortedPaths(Sequence[str]):
 
     def position(self, path: str) -> int | None:
         """The index of `path`, or None when it is not one of the paths."""
-        index = bisect.bisect_left(self, path)
-        return index if index < len(self) and self[index] == path else None
+        key = hash(path)
+        found = bisect.bisect_left(self._hashes, key)
+        while found < len(self._hashes) and self._hashes[found] == key:
+            position = self._by_hash[found]
+            if self[position] == path:
+                return position
+            found += 1  # another path with the same hash
+        return None
 
 
 class SpanList(Sequence[tuple[int, int]]):
