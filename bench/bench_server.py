@@ -167,20 +167,20 @@ def _count(number: int, noun: str) -> str:
 
 
 def _all_rows(loader: Loader, scratch: Path, plan: Plan) -> Iterator[Row]:
-    yield from _ceiling_rows(loader, scratch, plan)
-    for files in plan.repo_sizes:
-        _progress(f"making a checkout of {files:,} tracked files")
-        repo = make_repo(scratch / f"repo-{files}", files)
-        for level in plan.claim_levels:
-            yield from _service_rows(loader, scratch, repo, files, level, plan)
-
-
-def _ceiling_rows(loader: Loader, scratch: Path, plan: Plan) -> Iterator[Row]:
     with canned_server(scratch) as canned:
         for kind in ("canned", "canned_httpx"):
             yield _reference_row(loader, kind, canned, plan)
+    # The ceiling keeps running: it is measured again beside every cell, so each ratio compares
+    # measurements minutes apart at most, on a machine whose speed drifts over a run.
     with ceiling_app(scratch) as ceiling:
         yield _reference_row(loader, "ceiling", ceiling, plan)
+        for files in plan.repo_sizes:
+            _progress(f"making a checkout of {files:,} tracked files")
+            repo = make_repo(scratch / f"repo-{files}", files)
+            for level in plan.claim_levels:
+                beside = _reference_row(loader, "ceiling", ceiling, plan).measurement
+                rows = _service_rows(loader, scratch, repo, files, level, plan)
+                yield from (replace(row, ceiling_cpu_us=beside.server_cpu_us) for row in rows)
 
 
 def _reference_row(loader: Loader, kind: Kind, server: Running, plan: Plan) -> Row:
