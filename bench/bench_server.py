@@ -158,6 +158,9 @@ def _notes(options: argparse.Namespace, plan: Plan) -> list[str]:
         f"A cell during which the server waited for a CPU more than {DISTURBED_PERCENT:g}% of "
         f"the time was measured up to {_count(1 + options.retries, 'time')} in all; the least "
         "disturbed measurement is shown.",
+        "The ceiling is measured again just before each cell (`ceiling µs/request beside`); "
+        "`x ceiling` is the cell's server CPU per operation over the ceiling's for as many "
+        "requests.",
     ]
 
 
