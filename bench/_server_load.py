@@ -21,10 +21,19 @@ from urllib.parse import quote
 import httpx
 import uvloop
 from _server_http import Connection
-from _server_repo import HOT_FILES, hot_path, tracked_path
+from _server_repo import (
+    HOT_FILES,
+    SYMBOL_FILE,
+    SYMBOL_PARTNERS,
+    hot_path,
+    symbol_name,
+    tracked_path,
+)
 from _server_stats import Sample
 
-Kind = Literal["claim_release", "conflicts", "contended", "ceiling", "canned", "canned_httpx"]
+Kind = Literal[
+    "claim_release", "symbol_release", "conflicts", "contended", "ceiling", "canned", "canned_httpx"
+]
 
 REPO = "acme/web"
 """Repo bucket of every claim the benchmark makes."""
@@ -108,8 +117,13 @@ class _Caller:
         return status, answer
 
 
-def _claim_body(engineer: str, pattern: str, repo: str = REPO) -> dict[str, object]:
-    return {"engineer": engineer, "repo": repo, "claims": [{"type": "file", "pattern": pattern}]}
+def _claim_body(
+    engineer: str, pattern: str, repo: str = REPO, symbols: list[str] | None = None
+) -> dict[str, object]:
+    item: dict[str, object] = {"type": "file", "pattern": pattern}
+    if symbols is not None:
+        item["symbols"] = symbols
+    return {"engineer": engineer, "repo": repo, "claims": [item]}
 
 
 async def _claim_release(caller: _Caller, round_number: int) -> None:
@@ -117,7 +131,17 @@ async def _claim_release(caller: _Caller, round_number: int) -> None:
     clients = caller.workload.clients
     rounds = max(1, caller.workload.tracked_files // clients)
     path = tracked_path(caller.number + clients * (round_number % rounds))
-    body = _claim_body(caller.engineer, path, caller.repo)
+    await _cycle(caller, _claim_body(caller.engineer, path, caller.repo))
+
+
+async def _symbol_release(caller: _Caller, _round_number: int) -> None:
+    # Every client claims its own function of the one hot file, beside the partners' symbols
+    # and the other clients' (auto-coexist with each of them), then releases it.
+    symbol = symbol_name(SYMBOL_PARTNERS + caller.number)
+    await _cycle(caller, _claim_body(caller.engineer, SYMBOL_FILE, caller.repo, [symbol]))
+
+
+async def _cycle(caller: _Caller, body: dict[str, object]) -> None:
     status, answer = await caller.call("POST", "/claims", "POST /claims", 200, body)
     if status != 200:
         return
@@ -148,6 +172,7 @@ async def _canned(caller: _Caller, _round_number: int) -> None:
 
 _OPERATIONS: dict[Kind, Callable[[_Caller, int], Awaitable[None]]] = {
     "claim_release": _claim_release,
+    "symbol_release": _symbol_release,
     "conflicts": _conflicts,
     "contended": _contended,
     "ceiling": _ceiling,

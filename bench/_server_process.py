@@ -105,6 +105,18 @@ def cpu_times(pid: int) -> tuple[float, float]:
     return sum(int(s[0]) for s in stats) / 1e9, sum(int(s[1]) for s in stats) / 1e9
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of process `pid` in MiB (NaN when /proc does not say)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return math.nan
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
 def _coord_api_command() -> list[str]:
     # The console script of this interpreter's environment, not whichever is first on PATH.
     script = Path(sys.executable).parent / "coord-api"

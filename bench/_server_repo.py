@@ -23,6 +23,12 @@ GLOB_EVERY = 10
 HOT_FILES = 16
 """Files held by one engineer during the contended scenario."""
 
+SYMBOL_FILE = "src/hot/router.py"
+"""The one file with content (in the work tree and the index): the symbol claims' hot file."""
+SYMBOL_FUNCTIONS = 200
+SYMBOL_PARTNERS = 8
+"""Engineers holding one symbol of the hot file each while the symbol claims are measured."""
+
 
 def tracked_path(index: int) -> str:
     """The path of tracked file number `index`."""
@@ -45,12 +51,32 @@ def hot_path(number: int) -> str:
     return tracked_path(number * FILES_PER_DIR + FILES_PER_DIR - 1)
 
 
+def symbol_name(number: int) -> str:
+    """The symbol path of function `number` of the hot file."""
+    return f"handle_{number}"
+
+
+def symbol_source(functions: int = SYMBOL_FUNCTIONS) -> str:
+    """A Python module of `functions` small functions (about 5 lines each)."""
+    return "".join(
+        f"def {symbol_name(n)}(request):\n"
+        f'    """Answer request kind {n}."""\n'
+        f"    body = request.body\n    return body.id + {n}\n\n\n"
+        for n in range(functions)
+    )
+
+
 def make_repo(root: Path, tracked_files: int) -> Path:
-    """A git checkout at `root` whose index tracks `tracked_files` empty files."""
+    """A git checkout at `root` whose index tracks `tracked_files` empty files, and the hot
+    symbol file (`SYMBOL_FILE`, in the work tree too)."""
     root.mkdir(parents=True, exist_ok=True)
     _git(root, "init", "--quiet")
     empty_blob = _git(root, "hash-object", "-w", "--stdin").strip()
-    entries = "".join(
+    hot = root / SYMBOL_FILE
+    hot.parent.mkdir(parents=True, exist_ok=True)
+    hot.write_text(symbol_source())
+    hot_blob = _git(root, "hash-object", "-w", SYMBOL_FILE).strip()
+    entries = f"100644 {hot_blob}\t{SYMBOL_FILE}\n" + "".join(
         f"100644 {empty_blob}\t{tracked_path(index)}\n" for index in range(tracked_files)
     )
     _git(root, "update-index", "--add", "--index-info", stdin=entries)

@@ -6,7 +6,7 @@ import math
 import os
 import platform
 import subprocess
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ END_MARKER = "<!-- bench_server:end -->"
 
 SCENARIOS = {
     "claim_release": "claim+release (cycles)",
+    "symbol_release": "symbol claim+release (cycles)",
     "conflicts": "GET /conflicts",
     "contended": "contended claim (409)",
     "ceiling": "ceiling: Starlette + 1 SQLite insert",
@@ -34,6 +35,8 @@ class Row:
     active_claims: int | None
     tracked_files: int | None
     measurement: Measurement
+    ceiling_cpu_us: float = math.nan
+    """The ceiling's server CPU per request, measured just before this cell (NaN: not)."""
 
 
 def _count(value: int | None) -> str:
@@ -44,30 +47,54 @@ def _number(value: float, digits: int = 0) -> str:
     return "n/a" if math.isnan(value) else f"{value:,.{digits}f}"
 
 
-def results_table(rows: Iterable[Row]) -> str:
+REQUESTS_PER_OPERATION = {"claim_release": 2, "symbol_release": 2}
+"""Requests one operation makes (1 unless named): what its ceiling is multiplied by."""
+
+CANNED = frozenset({"canned", "canned_httpx"})
+
+
+def results_table(rows: Sequence[Row]) -> str:
     """The markdown table of every measured cell."""
     lines = [
         "| scenario | active claims | tracked files | ops/s | requests/s | p50 ms | p99 ms "
-        "| server CPU % | server CPU µs/request | server waited for CPU % | unexpected answers |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| server CPU % | server CPU µs/request | server CPU µs/op | ceiling µs/request beside "
+        "| x ceiling "
+        "| server waited for CPU % | server RSS MiB | unexpected answers |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for row in rows:
         m = row.measurement
         unexpected = ", ".join(f"{k}: {v}" for k, v in sorted(m.unexpected.items())) or "0"
+        ratio = "-" if row.kind in CANNED else _number(ceiling_ratio(rows, row), 2)
         lines.append(
             f"| {SCENARIOS[row.kind]} | {_count(row.active_claims)} "
             f"| {_count(row.tracked_files)} | {_number(m.operations_per_sec)} "
             f"| {_number(m.requests_per_sec)} | {_number(m.p50_ms, 2)} | {_number(m.p99_ms, 2)} "
             f"| {_number(m.server_cpu_percent)} | {_number(m.server_cpu_us)} "
-            f"| {_number(m.server_wait_percent)} | {unexpected} |"
+            f"| {_number(m.server_cpu_us_per_op)} | {_number(row.ceiling_cpu_us)} | {ratio} "
+            f"| {_number(m.server_wait_percent)} | {_number(m.server_rss_mib)} | {unexpected} |"
         )
     return "\n".join(lines)
+
+
+def ceiling_ratio(rows: Sequence[Row], row: Row) -> float:
+    """Server CPU per operation of `row` over the ceiling's for as many requests: the ceiling
+    measured beside the cell, else the one of the run's start."""
+    ceiling_us = row.ceiling_cpu_us
+    if math.isnan(ceiling_us):
+        first = next((r.measurement for r in rows if r.kind == "ceiling"), None)
+        ceiling_us = first.server_cpu_us if first is not None else math.nan
+    if not ceiling_us > 0:
+        return math.nan
+    requests = REQUESTS_PER_OPERATION.get(row.kind, 1)
+    return row.measurement.server_cpu_us_per_op / (requests * ceiling_us)
 
 
 def targets_table(rows: Sequence[Row], levels: Sequence[int], sizes: Sequence[int]) -> str:
     """Each target of the issue beside the measured value that decides it (worst cell)."""
     service = [row for row in rows if row.active_claims is not None]
     lines = ["| target | measured (worst cell) | met |", "|---|--:|---|"]
+    lines += _cpu_targets(rows, service, levels, sizes)
     lines += _throughput_targets(rows, service)
     for axis, along, held, name in (
         (levels, _claims_of, _files_of, "claims"),
@@ -79,6 +106,52 @@ def targets_table(rows: Sequence[Row], levels: Sequence[int], sizes: Sequence[in
             if change is not None:
                 lines.append(_target(f"< 20% change, {ends} ({label})", change, " %", change < 20))
     return "\n".join(lines)
+
+
+def _cpu_targets(
+    rows: Sequence[Row], service: Sequence[Row], levels: Sequence[int], sizes: Sequence[int]
+) -> list[str]:
+    """The claim path's targets, as ratios within this run (server CPU per operation)."""
+    lines = []
+    cycles = [r for r in service if r.kind == "claim_release"]
+    if cycles:
+        worst = max(ceiling_ratio(rows, r) for r in cycles)
+        name = "claim+release CPU per cycle <= 3x two ceiling requests"
+        lines.append(_target(name, worst, "x", worst <= 3))
+    file_cpu = {(r.active_claims, r.tracked_files): _per_op(r.measurement) for r in cycles}
+    symbol_ratios = [
+        _per_op(r.measurement) / file_cpu[r.active_claims, r.tracked_files]
+        for r in service
+        if r.kind == "symbol_release" and (r.active_claims, r.tracked_files) in file_cpu
+    ]
+    if symbol_ratios:
+        worst = max(symbol_ratios)
+        name = "symbol claim+release CPU per cycle <= 1.5x a file claim's (same cell)"
+        lines.append(_target(name, worst, "x", worst <= 1.5))
+    for kind in ("claim_release", "symbol_release"):
+        for axis, along, held, noun in (
+            (levels, _claims_of, _files_of, "claims"),
+            (sizes, _files_of, _claims_of, "files"),
+        ):
+            of_kind = [r for r in service if r.kind == kind]
+            # As multiples of the ceiling beside each cell: the machine's drift cancels out.
+            change = _largest_row_change(
+                of_kind, axis, along, held, lambda row: ceiling_ratio(rows, row)
+            )
+            if change is not None:
+                ends = f"{axis[0]:,} vs {axis[-1]:,} {noun}"
+                name = f"{SCENARIOS[kind]} CPU per cycle (x ceiling) within 10%, {ends}"
+                lines.append(_target(name, change, " %", change <= 10))
+    largest = [r.measurement.server_rss_mib for r in service if r.tracked_files == max(sizes)]
+    if largest and sizes[-1] >= 100_000:
+        worst = max(largest)
+        name = f"server RSS at {max(sizes):,} tracked files < 150 MiB (any number of claims)"
+        lines.append(_target(name, worst, " MiB", worst < 150))
+    return lines
+
+
+def _per_op(measurement: Measurement) -> float:
+    return measurement.server_cpu_us_per_op
 
 
 def _throughput_targets(rows: Sequence[Row], service: Sequence[Row]) -> list[str]:
@@ -132,7 +205,20 @@ def _largest_change(
     """The largest relative change of `measure` between the ends of `axis`, all else equal."""
     if len(axis) < 2:
         return None
-    value = {(r.kind, along(r), held(r)): measure(r.measurement) for r in rows}
+    return _largest_row_change(rows, axis, along, held, lambda row: measure(row.measurement))
+
+
+def _largest_row_change(
+    rows: Sequence[Row],
+    axis: Sequence[int],
+    along: Callable[[Row], int | None],
+    held: Callable[[Row], int | None],
+    value_of: Callable[[Row], float],
+) -> float | None:
+    """`_largest_change` of a value read off the whole row."""
+    if len(axis) < 2:
+        return None
+    value = {(r.kind, along(r), held(r)): value_of(r) for r in rows}
     changes = [
         100 * abs(value[kind, axis[-1], other] - first) / first
         for (kind, position, other), first in value.items()

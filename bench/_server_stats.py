@@ -37,12 +37,26 @@ class Measurement:
     """Server process CPU time per answered request, in microseconds."""
     server_wait_percent: float = math.nan
     """Time the server was runnable but waited for a CPU, over wall time (a busy machine)."""
+    server_cpu_us_per_op: float = math.nan
+    """Server process CPU time per operation (a claim+release cycle is one), in microseconds."""
+    server_rss_mib: float = math.nan
+    """The server's resident memory right after the window, in MiB."""
 
 
-def combine(samples: Sequence[Sample], server: CpuUse | None = None) -> Measurement:
+def combine(
+    samples: Sequence[Sample], server: CpuUse | None = None, rss_mib: float = math.nan
+) -> Measurement:
     """One measurement from the samples of every worker process (all of one window)."""
     window_sec = samples[0].window_sec
     answered = sum(sample.answered for sample in samples)
+    requests = sum(sample.requests for sample in samples)
+    operations = sum(sample.operations for sample in samples)
+    # Warm-up answers are paid for too: operations scale with the share measured in the window.
+    per_op = (
+        server.per_request_us(answered) * requests / operations
+        if server and operations
+        else math.nan
+    )
     latencies = sorted(ns for sample in samples for ns in sample.latencies_ns)
     unexpected: Counter[str] = Counter()
     for sample in samples:
@@ -56,6 +70,8 @@ def combine(samples: Sequence[Sample], server: CpuUse | None = None) -> Measurem
         server_cpu_percent=server.percent if server else math.nan,
         server_cpu_us=server.per_request_us(answered) if server else math.nan,
         server_wait_percent=server.wait_percent if server else math.nan,
+        server_cpu_us_per_op=per_op,
+        server_rss_mib=rss_mib,
     )
 
 

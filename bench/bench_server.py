@@ -29,8 +29,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from _server_load import REPO, Kind, Workload, run_share
-from _server_process import Running, canned_server, ceiling_app, coord_api, cpu_times
-from _server_repo import HOT_FILES, hot_path, make_repo, preload_pattern, tracked_path
+from _server_process import Running, canned_server, ceiling_app, coord_api, cpu_times, rss_mib
+from _server_repo import (
+    HOT_FILES,
+    SYMBOL_FILE,
+    SYMBOL_PARTNERS,
+    hot_path,
+    make_repo,
+    preload_pattern,
+    symbol_name,
+    tracked_path,
+)
 from _server_report import Row, machine, results_table, section, targets_table, write_section
 from _server_stats import CpuUse, Measurement, combine
 
@@ -91,7 +100,8 @@ class Loader:
         samples = [future.result() for future in futures]
         run_after, wait_after = cpu_times(server.pid)
         wall = time.monotonic() - wall_before
-        return combine(samples, CpuUse(run_after - run_before, wait_after - wait_before, wall))
+        cpu = CpuUse(run_after - run_before, wait_after - wait_before, wall)
+        return combine(samples, cpu, rss_mib(server.pid))
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -148,6 +158,9 @@ def _notes(options: argparse.Namespace, plan: Plan) -> list[str]:
         f"A cell during which the server waited for a CPU more than {DISTURBED_PERCENT:g}% of "
         f"the time was measured up to {_count(1 + options.retries, 'time')} in all; the least "
         "disturbed measurement is shown.",
+        "The ceiling is measured again just before each cell (`ceiling µs/request beside`); "
+        "`x ceiling` is the cell's server CPU per operation over the ceiling's for as many "
+        "requests.",
     ]
 
 
@@ -157,20 +170,20 @@ def _count(number: int, noun: str) -> str:
 
 
 def _all_rows(loader: Loader, scratch: Path, plan: Plan) -> Iterator[Row]:
-    yield from _ceiling_rows(loader, scratch, plan)
-    for files in plan.repo_sizes:
-        _progress(f"making a checkout of {files:,} tracked files")
-        repo = make_repo(scratch / f"repo-{files}", files)
-        for level in plan.claim_levels:
-            yield from _service_rows(loader, scratch, repo, files, level, plan)
-
-
-def _ceiling_rows(loader: Loader, scratch: Path, plan: Plan) -> Iterator[Row]:
     with canned_server(scratch) as canned:
         for kind in ("canned", "canned_httpx"):
             yield _reference_row(loader, kind, canned, plan)
+    # The ceiling keeps running: it is measured again beside every cell, so each ratio compares
+    # measurements minutes apart at most, on a machine whose speed drifts over a run.
     with ceiling_app(scratch) as ceiling:
         yield _reference_row(loader, "ceiling", ceiling, plan)
+        for files in plan.repo_sizes:
+            _progress(f"making a checkout of {files:,} tracked files")
+            repo = make_repo(scratch / f"repo-{files}", files)
+            for level in plan.claim_levels:
+                beside = _reference_row(loader, "ceiling", ceiling, plan).measurement
+                rows = _service_rows(loader, scratch, repo, files, level, plan)
+                yield from (replace(row, ceiling_cpu_us=beside.server_cpu_us) for row in rows)
 
 
 def _reference_row(loader: Loader, kind: Kind, server: Running, plan: Plan) -> Row:
@@ -192,6 +205,11 @@ def _service_rows(
                 _progress(f"  measuring {kind}")
                 workload = _workload(kind, server, token, plan, files)
                 yield Row(kind, level, files, loader.measure(workload, server))
+            partners = _hold_symbols(client)
+            _progress("  measuring symbol_release")
+            workload = _workload("symbol_release", server, token, plan, files)
+            yield Row("symbol_release", level, files, loader.measure(workload, server))
+            client.release_claims(ReleaseClaimsRequest(claim_ids=partners))
             held = _hold_hot_files(client)
             _progress("  measuring contended")
             workload = _workload("contended", server, token, plan, files)
@@ -223,8 +241,10 @@ def _preload(client: CoordClient, level: int, files: int) -> None:
             _claim(client, engineer, batch)
 
 
-def _claim(client: CoordClient, engineer: str, patterns: list[str]) -> list[str]:
-    specs = [ClaimSpec(pattern=pattern) for pattern in patterns]
+def _claim(
+    client: CoordClient, engineer: str, patterns: list[str], symbols: list[str] | None = None
+) -> list[str]:
+    specs = [ClaimSpec(pattern=pattern, symbols=symbols) for pattern in patterns]
     answer = client.create_claims(CreateClaimsRequest(engineer=engineer, repo=REPO, claims=specs))
     if answer.conflicts or len(answer.claim_ids) != len(patterns):
         raise RuntimeError(f"claims of {engineer} were refused: {answer.conflicts[:3]}")
@@ -239,6 +259,17 @@ def _warm(client: CoordClient) -> None:
 
 def _hold_hot_files(client: CoordClient) -> list[str]:
     return _claim(client, "bench/holder", [hot_path(n) for n in range(HOT_FILES)])
+
+
+def _hold_symbols(client: CoordClient) -> list[str]:
+    """One symbol of the hot file for each of `SYMBOL_PARTNERS` engineers (auto-coexist)."""
+    return [
+        claim_id
+        for number in range(SYMBOL_PARTNERS)
+        for claim_id in _claim(
+            client, f"bench/partner{number}", [SYMBOL_FILE], [symbol_name(number)]
+        )
+    ]
 
 
 def _progress(message: str) -> None:

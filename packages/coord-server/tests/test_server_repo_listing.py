@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from coord_engine.matching import matches
 from coord_engine.patterns import PatternError, normalize_pattern
 from coord_server.repo import listing
+from coord_server.repo._compact import SortedPaths, SpanList
 from coord_server.repo.limits import ScopeViolation, check_scope
 from coord_server.repo.listing import RepoFiles
 from coord_server.repo.tracked import TrackedFiles
@@ -535,3 +536,34 @@ def test_index_agrees_with_brute_force(
         assert suggestion.lower() == a.lower()
         assert tracked.has_match(suggestion)
         assert not expected_a
+
+
+def test_a_capitalised_spelling_sorted_first_wins_over_the_lower_case_one() -> None:
+    files = TrackedFiles(["src/App.ts", "src/app.ts", "lib/Util.py", "Docs/a.md", "docs/b.md"])
+    assert files.did_you_mean("SRC/APP.TS") == "src/App.ts", "as the sorted listing has it"
+    assert files.did_you_mean("LIB/util.py") == "lib/Util.py"
+    assert files.did_you_mean("DOCS/*.md") == "Docs/*.md"
+
+
+@given(st.lists(st.text("ab/é", min_size=1, max_size=6), max_size=30))
+def test_sorted_paths_hold_each_path_at_its_position(names: list[str]) -> None:
+    ordered = sorted(set(names))
+    paths = SortedPaths(ordered)
+    assert list(paths) == ordered and len(paths) == len(ordered)
+    for index, path in enumerate(ordered):
+        assert paths.position(path) == index
+    assert paths.position("zz-not-there") is None
+    spans = [(2 * i, 2 * i + 1) for i in range(len(ordered))]
+    assert list(SpanList(spans)) == spans and SpanList(spans)[1:3] == spans[1:3]
+
+
+def test_a_name_in_many_directories_is_found_in_each() -> None:
+    paths = [f"d{i:02}/index.ts" for i in range(40)] + ["top/other.ts"]
+    files = TrackedFiles(paths)
+    assert files.count_matches("index.ts", 1000) == 40
+    assert files.matching("**/index.ts", limit=3) == [
+        "d00/index.ts",
+        "d01/index.ts",
+        "d02/index.ts",
+    ]
+    assert files.has_match("other.ts") and not files.has_match("missing.ts")

@@ -309,3 +309,18 @@ async def test_events_get_increasing_ids_in_the_transaction(any_store: Store) ->
             seen.append([row["id"] for row in tx.events])
     assert seen[0][0] < seen[0][1] < seen[1][0] < seen[1][1]
     assert await store.events.last_id() == seen[1][1]
+
+
+async def test_a_batch_of_events_learns_the_ids_its_rows_were_stored_under(
+    any_store: Store,
+) -> None:
+    store = any_store
+    async with store.transaction() as tx:
+        await store.events.insert(tx, [_event_row("claim_granted", T0)])
+    async with store.transaction() as tx:
+        kinds = ["claim_granted", "auto-coexist", "claim_released"]
+        await store.events.insert(tx, [_event_row(kind, T1) for kind in kinds])
+        learned = {row["id"]: row["event_type"] for row in tx.events}
+    stored = {row["id"]: row["event_type"] for row in await store.events.after(0, 10)}
+    assert len(learned) == 3
+    assert {event_id: stored[event_id] for event_id in learned} == learned

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -9,7 +10,10 @@ import httpx
 import pytest
 from server_support import make_git_repo, serve
 
+from coord_engine.claims import ClaimItem, ClaimRequest
+from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.app import create_app
+from coord_server.repo.symbols import SymbolValidator
 from coord_server.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -98,3 +102,44 @@ async def test_untracked_file_symbols_are_accepted_with_a_warning(
     )
     assert answer.status_code == 200
     assert any("not checked" in warning for warning in answer.json()["warnings"])
+
+
+async def test_an_unchanged_file_is_read_once_and_a_changed_one_again(tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path / "repo", {"src/router.ts": ROUTER_TS})
+    validator = SymbolValidator(repo)
+    request = ClaimRequest(
+        "alex", None, None, (ClaimItem("file", "src/router.ts", ("Router::handleAuth",)),)
+    )
+    for _ in range(3):
+        assert await validator.check(request) == []
+    assert validator.reads == 1
+    target = repo / "src/router.ts"
+    target.write_text(ROUTER_TS.replace("handleAuth", "handleLogin"))
+    os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 1_000_000))
+    with pytest.raises(CoordError) as raised:
+        await validator.check(request)
+    assert raised.value.code is ErrorCode.INVALID_SYMBOL
+    assert validator.reads == 2
+
+
+async def test_a_partner_list_keeps_only_claims_still_active(
+    checkout_client: httpx.AsyncClient,
+) -> None:
+    client = checkout_client
+    alex = await client.post(
+        "/claims", json=_symbol_claim("alex", "src/router.ts", "Router::handleAuth")
+    )
+    sam = await client.post(
+        "/claims", json=_symbol_claim("sam", "src/router.ts", "Router::handleLogout")
+    )
+    sam_id = sam.json()["claim_ids"][0]
+    released = await client.delete(f"/claims/{sam_id}", params={"engineer": "sam"})
+    assert released.status_code == 200
+    kim = await client.post(
+        "/claims", json=_symbol_claim("kim", "src/router.ts", "Router::handleLogout")
+    )
+    kim_id = kim.json()["claim_ids"][0]
+    alex_id = alex.json()["claim_ids"][0]
+    listed = (await client.get("/claims")).json()["claims"]
+    held = next(claim for claim in listed if claim["id"] == alex_id)
+    assert held["coexists_with"] == [kim_id], "the ended partner is dropped, the new one added"

@@ -7,6 +7,7 @@ The listing serves scope limits, zero-match warnings and the `overlap` file list
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import time
@@ -45,6 +46,7 @@ class RepoFiles:
         self._clock = clock
         self._current: TrackedFiles | None = None
         self._listing: bytes | None = None
+        """Digest of the listing `_current` was built from (the listing itself is megabytes)."""
         self._fresh_until = -math.inf
         self._refresh: asyncio.Task[TrackedFiles | None] | None = None
         self._absence_logged = False
@@ -92,12 +94,13 @@ class RepoFiles:
             _log.warning("git ls-files failed in %s (%s): %s", self._root, kept, error)
             return
         self._absence_logged = False
-        if listing == self._listing:
+        digest = hashlib.blake2b(listing, digest_size=16).digest()
+        if digest == self._listing:
             return
         # Building the index of a large repository takes a noticeable fraction of a second;
         # a worker thread keeps the event loop answering requests meanwhile.
         self._current = await asyncio.to_thread(_tracked_files, listing)
-        self._listing = listing
+        self._listing = digest
         if self._scope and not self._current.total:
             _log.warning("COORD_REPO_SCOPE=%s holds no tracked file in %s", self._scope, self._root)
 

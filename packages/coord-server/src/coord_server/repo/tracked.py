@@ -27,6 +27,7 @@ from itertools import islice
 
 from coord_engine.matching import is_repo_path, matches
 from coord_engine.patterns import literal_prefix
+from coord_server.repo._compact import SEPARATOR, SortedPaths, SpanList
 
 Span = tuple[int, int]
 """Half-open range of indices into the sorted paths."""
@@ -35,6 +36,8 @@ _WILDCARDS = frozenset("*?[")
 _NEGATED_CLASS_OPENERS = ("[!", "[^")
 _GLOBSTAR = "**"
 _GLOBSTAR_PREFIX = _GLOBSTAR + "/"
+_PACKED_SPANS = 8
+"""A name with more spans than this keeps them in arrays (`f0.py` in every directory)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +58,22 @@ _NOTHING = _Candidates((), exact=True, looked_up=True)
 class TrackedFiles:
     """An immutable snapshot of the tracked files; patterns given to it must be canonical."""
 
-    __slots__ = ("_dirs", "_files", "_lower_entries", "_lower_names", "_names", "_paths", "total")
+    __slots__ = ("_dirs", "_lower_dirs", "_lower_files", "_lower_names", "_names", "_paths",
+                 "total")  # fmt: skip
 
     def __init__(self, paths: Iterable[str]) -> None:
         # A path the engine would never match (control characters, `..`) cannot be claimed, so
         # it is left out rather than reported as matched by a literal lookup.
-        self._paths: tuple[str, ...] = tuple(sorted({path for path in paths if is_repo_path(path)}))
+        ordered = sorted({path for path in paths if is_repo_path(path) and SEPARATOR not in path})
+        index = _build_index(ordered)
+        self._dirs, self._names = index.dirs, index.names
+        # Only spellings with capitals need an entry: a lower-case path is its own lookup.
+        self._lower_files = _lowered([path for path in ordered if path.lower() != path])
+        self._lower_dirs = _lowered(list(self._dirs))
+        self._lower_names = _lowered(list(self._names))
+        self._paths = SortedPaths(ordered)
         self.total: int = len(self._paths)
         """Number of tracked files in view."""
-        index = _build_index(self._paths)
-        self._files, self._dirs, self._names = index.files, index.dirs, index.names
-        self._lower_entries = _lowered([*self._files, *self._dirs])
-        self._lower_names = _lowered(list(self._names))
 
     def count_matches(self, pattern: str, limit: int) -> int:
         """The number of tracked files `pattern` matches, or `limit + 1` when there are more.
@@ -189,19 +196,26 @@ class TrackedFiles:
         return _Candidates(spans, exact=exact, looked_up=exact)
 
     def _entry_span(self, path: str) -> Span | None:
-        position = self._files.get(path)
+        position = self._paths.position(path)
         if position is not None:
             return (position, position + 1)
         return self._dirs.get(path)
 
+    def _spelled_entry(self, lowered: str) -> str | None:
+        """The first tracked file, else directory, spelled `lowered` but for letter case."""
+        capitalised = self._lower_files.get(lowered)
+        if self._paths.position(lowered) is not None:
+            return lowered if capitalised is None else min(capitalised, lowered)
+        return capitalised if capitalised is not None else self._lower_dirs.get(lowered)
+
     def _respell_path(self, body: str, prefix: tuple[str, ...]) -> str | None:
         if _is_literal(body):
             exists = self._entry_span(body) is not None
-            return None if exists else self._lower_entries.get(body.lower())
+            return None if exists else self._spelled_entry(body.lower())
         directory = "/".join(prefix)
         if not prefix or directory in self._dirs or not body.startswith(directory + "/"):
             return None
-        spelled = self._lower_entries.get(directory.lower())
+        spelled = self._spelled_entry(directory.lower())
         if spelled is None:
             return None
         candidate = spelled + body[len(directory) :]
@@ -229,8 +243,6 @@ def _by_name(name_pattern: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    files: dict[str, int]
-    """File path -> its position in the sorted paths."""
     dirs: dict[str, Span]
     """Directory path -> the span of every file below it."""
     names: dict[str, Sequence[Span]]
@@ -257,10 +269,13 @@ def _build_index(paths: Sequence[str]) -> _Index:
     _close_dirs(open_dirs, 0, len(paths), dirs, names)
     # A directory's span is recorded when it closes, after the files inside it: sort them.
     merged: dict[str, Sequence[Span]] = {
-        name: spans if len(spans) == 1 else _merged(spans) for name, spans in names.items()
+        name: _packed(spans if len(spans) == 1 else _merged(spans)) for name, spans in names.items()
     }
-    files = {path: position for position, path in enumerate(paths)}
-    return _Index(files, dirs, merged)
+    return _Index(dirs, merged)
+
+
+def _packed(spans: list[Span]) -> Sequence[Span]:
+    return SpanList(spans) if len(spans) > _PACKED_SPANS else tuple(spans)
 
 
 def _shared_depth(open_dirs: list[tuple[str, str, int]], parts: list[str]) -> int:

@@ -106,15 +106,29 @@ class ClaimBook:
             for grant in decision.grants
         ]
         await self.store.claims.insert(unit.tx, [record.to_row() for record in records])
-        for partner_id, new_ids in _partner_links(decision.grants, records).items():
-            partner = view.claims[partner_id]
-            await self.update(unit, partner, coexists_with=[*partner.coexists_with, *new_ids])
+        await self._link_partners(unit, view, _partner_links(decision.grants, records))
         for grant, record in zip(decision.grants, records, strict=True):
             view.add(record)
             _grant_events(unit.events, grant, record, context)
             unit.changes.deadlines.append(record.expires_at)
         unit.changes.granted.append(Granted(request, decision, records))
         return records
+
+    async def _link_partners(self, unit: Unit, view: RepoView, links: dict[str, list[str]]) -> None:
+        """Add the new grants to their partners' `coexists_with`, in one batch of updates.
+
+        Partners that ended are dropped from the lists as they are rewritten, so a long-lived
+        claim on a hot file lists the claims beside it now, not every claim it ever met.
+        """
+        if not links:
+            return
+        partners: dict[str, list[str]] = {}
+        for partner_id, new_ids in links.items():
+            partner = view.claims[partner_id]
+            kept = [claim_id for claim_id in partner.coexists_with if claim_id in view.claims]
+            partner.coexists_with = [*kept, *new_ids]
+            partners[partner_id] = partner.coexists_with
+        await self.store.claims.set_partners(unit.tx, view.key, partners)
 
     def refuse(self, unit: Unit, request: ClaimRequest, decision: Decision) -> None:
         """Note a refused request (its blocked attempts and notices are written at the seal)."""

@@ -76,11 +76,27 @@ class SqliteExecutor:
     async def insert_ids(self, prepared: Prepared, rows: Sequence[Params]) -> list[int]:
         """Insert rows with a prepared insert; the integer keys they got, in order."""
         if prepared.direct:
-            return [
-                cast(int, self._direct(prepared, prepared.values(row)).lastrowid) for row in rows
-            ]
+            if len(rows) == 1:
+                return [cast(int, self._direct(prepared, prepared.values(rows[0])).lastrowid)]
+            return self._insert_many(prepared, rows)
         result = self._connection.execute(prepared.with_returned_key(), [dict(r) for r in rows])
         return list(result.scalars().all())
+
+    def _insert_many(self, prepared: Prepared, rows: Sequence[Params]) -> list[int]:
+        """Insert several rows in one `executemany`; their keys, in order.
+
+        Keys are not given, so SQLite gives each new row the table's largest rowid plus one:
+        the rows of one batch, on the only write connection, get consecutive keys ending at
+        the connection's last inserted rowid.
+        """
+        values = [prepared.values(row) for row in rows]
+        connection = dbapi_of(self._connection)
+        try:
+            connection.executemany(prepared.sql, values)
+            (last,) = connection.execute("SELECT last_insert_rowid()").fetchone()
+        except sqlite3.Error as error:
+            raise wrapped_error(prepared.sql, values, error) from error
+        return list(range(last - len(rows) + 1, last + 1))
 
     def _direct(self, prepared: Prepared, values: list[Any]) -> sqlite3.Cursor:
         try:

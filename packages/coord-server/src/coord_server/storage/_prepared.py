@@ -52,16 +52,17 @@ class Prepared:
         order = compiled.positiontup or []
         # A parameter nobody supplies (a column default, say) needs SQLAlchemy's own machinery.
         self.direct = bool(direct and compiled.positional and set(order) <= set(names))
-        self._plan: tuple[tuple[str, Processor | None], ...] = tuple(
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in order
+        self._plan: tuple[tuple[str, Processor | None, Any], ...] = tuple(
+            _step(name, compiled.binds[name].type.dialect_impl(dialect), dialect) for name in order
         )
 
     def values(self, params: Params) -> list[Any]:
         """The positional values the compiled SQL takes, converted as SQLAlchemy would."""
+        # A row is mostly empty columns: None takes its stored form without a processor call.
         return [
-            params[name] if process is None else process(params[name])
-            for name, process in self._plan
+            value if process is None else stored_none if value is None else process(value)
+            for name, process, stored_none in self._plan
+            for value in (params[name],)
         ]
 
     def with_returned_key(self) -> UpdateBase:
@@ -71,6 +72,13 @@ class Prepared:
             key = insert.table.primary_key.columns.values()[0]  # type: ignore[attr-defined]
             self.returning = insert.returning(key, sort_by_parameter_order=True)
         return self.returning
+
+
+def _step(name: str, column_type: Any, dialect: Dialect) -> tuple[str, Processor | None, Any]:
+    """A parameter's name, its type's bind processor, and what that processor makes of None
+    (None for most types; JSON stores it as the text `null`)."""
+    process: Processor | None = column_type.bind_processor(dialect)
+    return (name, process, None if process is None else process(None))
 
 
 def dbapi_of(connection: Connection) -> sqlite3.Connection:

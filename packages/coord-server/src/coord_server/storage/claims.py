@@ -59,6 +59,17 @@ class ClaimRows:
                  "row_version": version} for claim_id in dict.fromkeys(claim_ids)]  # fmt: skip
         await tx.run_many(prepared, rows)
 
+    async def set_partners(
+        self, tx: Transaction, repo: str, partners: Mapping[str, Sequence[str]]
+    ) -> None:
+        """Store new `coexists_with` lists of claims of one repo bucket (claim id -> list)."""
+        names = ("b_id", "coexists_with", "row_version")
+        prepared = tx.prepared("set partners", _partners_update, names)
+        version = tx.version_of(repo)
+        rows = [{"b_id": claim_id, "coexists_with": list(ids), "row_version": version}
+                for claim_id, ids in partners.items()]  # fmt: skip
+        await tx.run_many(prepared, rows)
+
     async def update(self, tx: Transaction, repo: str, claim_id: str, **values: Any) -> None:
         """Change columns of one claim of `repo`."""
         table = schema.claims
@@ -221,6 +232,15 @@ def _release_update() -> UpdateBase:
             release_reason=bindparam("release_reason"),
             row_version=bindparam("row_version"),
         )
+    )
+
+
+def _partners_update() -> UpdateBase:
+    table = schema.claims
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(coexists_with=bindparam("coexists_with"), row_version=bindparam("row_version"))
     )
 
 
