@@ -45,16 +45,26 @@ def list_claims(
 ) -> list[HeldClaim]:
     """`GET /claims`: the active claims, of `engineer` when named, in `repo`'s bucket, over
     up to `MAX_LIST_PAGES` pages (a list answer says where its next page starts)."""
+    return checked("GET /claims", claims_of, {"claims": list_claim_rows(client, engineer, repo)})
+
+
+def list_claim_rows(
+    client: HookClient, engineer: str | None = None, repo: str | None = None
+) -> list[Any]:
+    """`GET /claims` as the service wrote each row (plain JSON), over up to `MAX_LIST_PAGES`."""
     params = [(key, value) for key, value in (("engineer", engineer), ("repo", repo)) if value]
-    claims: list[HeldClaim] = []
+    rows: list[Any] = []
     cursor: str | None = None
     for _ in range(MAX_LIST_PAGES):
         page = client.get("/claims", params + ([("cursor", cursor)] if cursor else []))
-        claims += checked("GET /claims", claims_of, page)
+        found = page.get("claims") if isinstance(page, dict) else None
+        if not isinstance(found, list):
+            checked("GET /claims", claims_of, page)  # raises, naming what is malformed
+        rows += found or []
         cursor = next_cursor_of(page)
         if cursor is None:
             break
-    return claims
+    return rows
 
 
 def create_claims(client: HookClient, request: dict[str, Any]) -> ClaimAnswer:
