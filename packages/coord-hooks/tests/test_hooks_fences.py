@@ -160,9 +160,7 @@ def test_the_ci_check_prints_the_same_findings(
     assert "| commit | file | finding |" in advised.stdout
 
 
-def test_the_commit_hook_with_the_service_down_adds_nothing(
-    shop: Workspace, dead_url: str
-) -> None:
+def test_the_commit_hook_with_the_service_down_adds_nothing(shop: Workspace, dead_url: str) -> None:
     shop.write_local_env(COORD_API_URL=dead_url, COORD_AUTH_TOKEN="t", COORD_REPO_ID="shop/web")
     message = shop.clone / "message.txt"
     message.write_text("a change\n", encoding="utf-8")
