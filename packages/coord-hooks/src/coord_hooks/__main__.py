@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from coord_hooks import ci, claude, commit_msg, pre_push
+from coord_hooks import claude
 
 _DESCRIPTION = "Enforcement points of coord: git pre-push, Claude Code hooks, CI check."
 
@@ -93,12 +93,20 @@ def _add_ci(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     command.set_defaults(handler=_ci)
 
 
+# Each command imports its module when it runs: an agent's Bash and edit hooks start a process
+# per tool call, and need neither the push check nor the CI check.
+
+
 def _pre_push(args: argparse.Namespace) -> int:
+    from coord_hooks import pre_push  # noqa: PLC0415
+
     remote = [args.remote] if args.remote else []
     return pre_push.run(remote, sys.stdin, sys.stderr, os.environ, Path.cwd())
 
 
 def _prepare_commit_msg(args: argparse.Namespace) -> int:
+    from coord_hooks import commit_msg  # noqa: PLC0415
+
     given = [args.message_file, *([args.source] if args.source else [])]
     return commit_msg.run(given, sys.stderr, os.environ, Path.cwd())
 
@@ -108,6 +116,8 @@ def _claude(args: argparse.Namespace) -> int:
 
 
 def _ci(args: argparse.Namespace) -> int:
+    from coord_hooks import ci  # noqa: PLC0415
+
     check = ci.CiCheck(base=args.base, head=args.head, engineer=args.engineer)
     return ci.run(check, os.environ, Path.cwd(), sys.stdout, sys.stderr)
 
@@ -120,6 +130,8 @@ def _unexpected(command: str, exc: Exception) -> int:
         sys.stderr.write("Set COORD_HOOK_DEBUG=1 to see the traceback.\n")
     if command in ("claude", "prepare-commit-msg"):
         return 0
+    from coord_hooks import ci, pre_push  # noqa: PLC0415
+
     if command == "pre-push" and os.environ.get("COORD_PREPUSH_MODE", "").lower() == "advise":
         return pre_push.ALLOW
     if command == "pre-push":

@@ -7,10 +7,10 @@ client leaves out its `None` fields, so the service applies its own defaults.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
+from coord_hooks._explain import explain
 from coord_hooks._http import HookClient, segment
 from coord_hooks._wire import (
     ClaimAnswer,
@@ -23,8 +23,8 @@ from coord_hooks._wire import (
     next_cursor_of,
 )
 from coord_hooks.config import HookConfig
-from coord_protocol.errors import CoordError, ErrorCode
-from coord_protocol.local_env import token_location
+
+__all__ = ["explain"]  # re-exported: the pre-push and CI checks import it from here
 
 MAX_BATCH_PATTERNS = 5000
 """`POST /conflicts/batch` checks at most this many patterns per call (coord-protocol's
@@ -87,15 +87,3 @@ def release_session(client: HookClient, session_id: str, repo: str | None) -> No
     """`POST /sessions/{id}/release`: every claim of the session."""
     params = [("repo", repo)] if repo else []
     client.post(f"/sessions/{segment(session_id)}/release", None, params)
-
-
-def explain(config: HookConfig, error: CoordError) -> str:
-    """What went wrong talking to the service, and where to fix it."""
-    if error.code is ErrorCode.UNAUTHORIZED:
-        where = config.token_hint
-        missing = "no token is configured" if config.token is None else "the token was refused"
-        found = token_location(os.environ)
-        return f"{error.detail} ({missing}; set COORD_AUTH_TOKEN in {where}: {found})"
-    if error.code is ErrorCode.FORBIDDEN:
-        return f"{error.detail} (the token may not act as this engineer or repo)"
-    return error.detail
