@@ -34,7 +34,6 @@ from coord_hooks._claude_event import (
     HookEvent,
     read_event,
 )
-from coord_hooks._render import wrap
 from coord_protocol.errors import CoordError
 from coord_protocol.text import printable
 
@@ -73,6 +72,8 @@ def _handle(event_name: str, event: HookEvent, environ: Mapping[str, str]) -> Ho
 def _emit(answer: HookAnswer, stdout: TextIO, stderr: TextIO) -> None:
     output = dict(answer.output or {})
     if answer.warning:
+        from coord_hooks._render import wrap  # noqa: PLC0415 - only a warning is folded
+
         stderr.write(wrap(answer.warning) + "\n")
         output["systemMessage"] = printable(answer.warning)
     if output:
