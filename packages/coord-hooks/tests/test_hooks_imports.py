@@ -17,8 +17,8 @@ import pytest
 from hooks_support import Service, Workspace, local_env_for, make_workspace, payload
 
 from coord_hooks._client import MAX_BATCH_PATTERNS
-from coord_hooks.claude import SESSION_ID_PATTERN
 from coord_hooks._shell_writes import MAX_ITEMS
+from coord_hooks.claude import SESSION_ID_PATTERN
 from coord_protocol import _base, claims, conflicts
 
 HEAVY = ("httpx", "httpcore", "pydantic", "pydantic_core", "anyio", "asyncio", "importlib.metadata")
