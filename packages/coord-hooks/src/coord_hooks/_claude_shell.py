@@ -57,7 +57,7 @@ def after(event: HookEvent, environ: Mapping[str, str]) -> HookAnswer:
     if where is None or before is None:
         return HookAnswer()  # no PreToolUse snapshot: nothing to compare with
     try:
-        changes = compare(before, snapshot(where[0]))
+        changes = compare(before, snapshot(where[0]), where[0])
     except (WorktreeError, GitUnavailableError) as exc:
         return HookAnswer(warning=f"coord: cannot read the working tree after the command: {exc}")
     return _attributed(event, environ, config, git, changes) if changes else HookAnswer()

@@ -139,7 +139,8 @@ def _judge(
         return None
     fenced_out = [verdict for verdict in named if verdict.get("status") == "superseded"]
     if fenced_out:
-        newest = max(_fence(claim) for v in fenced_out for claim in v.get("superseded_by") or ())
+        newer = [_fence(claim) for v in fenced_out for claim in v.get("superseded_by") or ()]
+        newest = max(newer, default=-1)
         if any(_fence(claim) > newest for claim in bare.get("covering") or ()):
             return None  # claimed again after the newer holder: the way out was taken
         return _finding(commit, path, fenced_out[0])

@@ -17,6 +17,9 @@ from coord_protocol.git import GitUnavailableError, run_git
 GIT_TIMEOUT_SEC = 30.0
 """Upper bound on one git command; a diff of a very large push still fits."""
 
+MAX_COMMITS = 500
+"""Commits one push or pull request is checked for trailers (the newest)."""
+
 _OBJECT_ID = re.compile(r"[0-9a-f]{4,64}")
 
 _LOCATIONS = (
@@ -148,12 +151,13 @@ class Git:
         """Commits reachable from `head` that `base` does not have (nor, with `off_remotes`, a
         remote-tracking ref), newest first, with the paths each changed and its trailers.
 
-        A merge commit lists no paths: what it brings in is checked in the commits merged.
+        A merge commit lists no paths: what it brings in is checked in the commits merged. At
+        most `MAX_COMMITS`: the first push of a long history to a new remote checks its newest.
         """
         excluded = [*([base] if base else []), *(["--remotes"] if off_remotes else [])]
         listing = self.run(
             "log", "-z", "--no-renames", "--name-only", f"--format={_COMMIT_FORMAT}",
-            head, "--not", *excluded, "--",
+            f"--max-count={MAX_COMMITS}", head, "--not", *excluded, "--",
         )  # fmt: skip
         return parse_commits(listing)
 

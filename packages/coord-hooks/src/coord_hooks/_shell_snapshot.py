@@ -57,28 +57,55 @@ class ShellChange:
         return "modified"
 
 
-def snapshot(top: Path) -> dict[str, Entry]:
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The changed paths of a checkout at one moment."""
+
+    taken_at: int
+    """When it was taken (ns since the epoch), before git was asked."""
+    paths: dict[str, Entry]
+    """Each changed path's entry."""
+
+
+def snapshot(top: Path) -> Snapshot:
     """The changed paths of the checkout at `top`, with their sizes and times."""
+    taken_at = time.time_ns()
     found: dict[str, Entry] = {}
     for entry in changed_paths(top):
-        if entry.path.startswith(_IGNORED_PREFIX):
-            continue
-        try:
-            stat = os.lstat(top / entry.path)
-            found[entry.path] = (entry.status, stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            found[entry.path] = (entry.status, -1, -1)
-    return found
+        if not entry.path.startswith(_IGNORED_PREFIX):
+            found[entry.path] = (entry.status, *_stat(top / entry.path))
+    return Snapshot(taken_at, found)
 
 
-def compare(before: dict[str, Entry], after: dict[str, Entry]) -> list[ShellChange]:
-    """The paths whose entry differs between two snapshots, sorted."""
-    paths = sorted(set(before) | set(after))
-    return [
-        ShellChange(path, _status(before.get(path)), _status(after.get(path)))
-        for path in paths
-        if before.get(path) != after.get(path)
-    ]
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return (-1, -1)  # gone
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def compare(before: Snapshot, after: Snapshot, top: Path) -> list[ShellChange]:
+    """The paths the command between two snapshots changed in the working tree, sorted.
+
+    Only the files count, not the index: `git add` or `git commit` changes a path's status
+    letters without touching the file, and is no write. A path changed before and after was
+    written when its size or time moved; one that left the list was written when the file is
+    not as it was (a `git checkout -- path`, not a commit); one that joined the list was written
+    when its time is not older than the first snapshot, or it is gone.
+    """
+    changes = []
+    for path in sorted(set(before.paths) | set(after.paths)):
+        old, new = before.paths.get(path), after.paths.get(path)
+        if new is None:
+            written = old is not None and _stat(top / path) != old[1:]
+        elif old is None:
+            written = new[1] == -1 or new[1] >= before.taken_at
+        else:
+            written = old[1:] != new[1:]
+        if written:
+            changes.append(ShellChange(path, _status(old), _status(new)))
+    return changes
 
 
 def _status(entry: Entry | None) -> str | None:
@@ -92,15 +119,15 @@ def snapshot_file(git_dir: Path, tool_use_id: str) -> Path | None:
     return git_dir.joinpath(*SNAPSHOT_DIR, f"{tool_use_id}.json")
 
 
-def save(path: Path, taken: dict[str, Entry]) -> None:
+def save(path: Path, taken: Snapshot) -> None:
     """Write a before-snapshot (private to the user, like the rest of `.git`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_suffix(".tmp")
-    scratch.write_text(json.dumps(taken), encoding="utf-8")
+    scratch.write_text(json.dumps({"taken_at": taken.taken_at, "paths": taken.paths}), "utf-8")
     scratch.replace(path)
 
 
-def take_back(path: Path) -> dict[str, Entry] | None:
+def take_back(path: Path) -> Snapshot | None:
     """Read and remove a before-snapshot; None when there is none (or it is unreadable)."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -108,9 +135,11 @@ def take_back(path: Path) -> dict[str, Entry] | None:
     except (OSError, ValueError):
         return None
     _prune(path.parent)
-    if not isinstance(raw, dict):
+    paths = raw.get("paths") if isinstance(raw, dict) else None
+    if not isinstance(paths, dict) or not isinstance(raw.get("taken_at"), int):
         return None
-    return {str(key): _entry(value) for key, value in raw.items() if _is_entry(value)}
+    entries = {str(key): _entry(value) for key, value in paths.items() if _is_entry(value)}
+    return Snapshot(raw["taken_at"], entries)
 
 
 def _is_entry(value: object) -> bool:
