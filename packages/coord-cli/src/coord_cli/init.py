@@ -79,10 +79,11 @@ def init(
 
     Writes the MCP registration, the protocol block of the agent's
     instructions, the gitignored .coordination/ files, the pre-push and
-    prepare-commit-msg hooks (and Claude Code's hooks). Tracked files hold placeholders only; the token
-    goes into .coordination/local.env (mode 0600). For --mode remote the token
-    is read from COORD_AUTH_TOKEN (or asked for); --token - reads an engineer
-    token from stdin, and without --tool only stores it.
+    prepare-commit-msg hooks (and Claude Code's hooks). Tracked files hold
+    placeholders only; the token goes into .coordination/local.env (mode 0600).
+    For --mode remote the token is read from COORD_AUTH_TOKEN (or asked for);
+    --token - reads an engineer token from stdin, and without --tool only
+    stores it.
     Running it again changes nothing that is already right.
     """
     checkout = require_checkout(Path.cwd())
