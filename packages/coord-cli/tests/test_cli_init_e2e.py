@@ -165,6 +165,26 @@ def test_a_foreign_pre_push_hook_is_kept_unless_forced(cli_service: Service) -> 
     assert backup.read_text(encoding="utf-8") == theirs
 
 
+def test_a_foreign_prepare_commit_msg_hook_is_kept_unless_forced(cli_service: Service) -> None:
+    user = cli_service.user
+    clone = user.clone("shop-trailers")
+    hook = clone.root / ".git" / "hooks" / "prepare-commit-msg"
+    theirs = "#!/bin/sh\necho 'Ticket: ABC-1' >> \"$1\"\n"
+    hook.write_text(theirs, encoding="utf-8")
+    hook.chmod(0o755)
+
+    kept = user.coord("init", "--tool", "claude", "--yes", cwd=clone.root)
+    assert kept.returncode == 0, kept.stderr
+    assert hook.read_text(encoding="utf-8") == theirs
+    assert "another prepare-commit-msg hook is installed" in kept.stderr
+    assert "WARN prepare-commit-msg hook" in user.coord("doctor", cwd=clone.root).stdout
+
+    _init(user, clone.root, "--tool", "claude", "--force")
+    assert "exec coord-hook prepare-commit-msg" in hook.read_text(encoding="utf-8")
+    assert hook.with_name("prepare-commit-msg.coord-backup").read_text("utf-8") == theirs
+    assert "OK   prepare-commit-msg hook" in user.coord("doctor", cwd=clone.root).stdout
+
+
 def test_linked_worktree_is_wired_and_the_hook_guards_its_pushes(cli_service: Service) -> None:
     user = cli_service.user
     clone = user.clone("shop")
