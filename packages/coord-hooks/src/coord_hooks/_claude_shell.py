@@ -53,11 +53,11 @@ def after(event: HookEvent, environ: Mapping[str, str]) -> HookAnswer:
     """After a shell command: claim what it changed, or tell the agent who holds it."""
     config, git = setup(event, environ)
     where = _snapshot_place(event, git) if config.configured else None
-    before = take_back(where[1]) if where is not None else None
-    if where is None or before is None:
+    taken = take_back(where[1]) if where is not None else None
+    if where is None or taken is None:
         return HookAnswer()  # no PreToolUse snapshot: nothing to compare with
     try:
-        changes = compare(before, snapshot(where[0]), where[0])
+        changes = compare(taken, snapshot(where[0]), where[0])
     except (WorktreeError, GitUnavailableError) as exc:
         return HookAnswer(warning=f"coord: cannot read the working tree after the command: {exc}")
     return _attributed(event, environ, config, git, changes) if changes else HookAnswer()

@@ -30,6 +30,9 @@ DESCRIPTION = "claimed automatically by coord-hook when a shell command of this 
 MAX_ITEMS = 1000
 """`POST /claims` takes at most this many items (coord-protocol's `MAX_ITEMS_PER_REQUEST`)."""
 
+MAX_NAMED = 10
+"""Files told one by one; more are counted (a generator may write thousands)."""
+
 _QUEUE_SECONDS = 300
 
 
@@ -46,14 +49,22 @@ class Attribution:
         """The short note for the agent when everything changed is now claimed."""
         if not self.claimed:
             return None
-        listed = ", ".join(f"{change.path} ({change.what})" for change in self.claimed)
+        named = [f"{change.path} ({change.what})" for change in self.claimed[:MAX_NAMED]]
+        more = len(self.claimed) - len(named)
+        listed = ", ".join(named) + (f" and {more} more file(s)" if more else "")
         return printable(f"coord: this command changed {listed}; claimed for this session.")
 
     def refusal(self, now: datetime) -> str | None:
         """What the agent must read when the command changed files others hold."""
         if not self.held:
             return None
-        lines = [_held_line(change, conflict, now) for change, conflict in self.held]
+        shown = self.held[:MAX_NAMED]
+        lines = [_held_line(change, conflict, now) for change, conflict in shown]
+        if len(self.held) > len(shown):
+            rest = [change.path for change, _ in self.held[len(shown) :]]
+            named = ", ".join(rest[: MAX_NAMED * 5])
+            more = f" and {len(rest) - MAX_NAMED * 5} more" if len(rest) > MAX_NAMED * 5 else ""
+            lines.append(f"It also changed these files other engineers hold: {named}{more}.")
         claimed = self.context()
         return printable(" ".join([*lines, *([claimed] if claimed else [])]))
 
