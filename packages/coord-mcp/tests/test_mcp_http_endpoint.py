@@ -148,7 +148,7 @@ async def test_the_endpoint_answers_503_outside_the_lifespan_and_serves_after_a_
             application.router.lifespan_context(application),
             remote_agent(application) as client,
         ):
-            assert len((await client.list_tools()).tools) == 12
+            assert len((await client.list_tools()).tools) == len(TOOLS)
 
 
 # -- result shapes -------------------------------------------------------------------------------
@@ -222,6 +222,8 @@ async def test_every_tool_answers_flat_under_its_declared_output_schema(app: Sta
         assert freed["released"] == 1
         ended = await checked(b, results, "release_session")
         assert ended["ok"] and isinstance(ended["released"], int)
+        remote = await checked(b, results, "reconcile")  # no working tree here: refused
+        assert remote["ok"] is False and remote["refusal"]["code"] == "unsupported"
         bad = await checked(b, results, "claim_files", patterns=[])
         assert set(bad) == {"ok", "summary", "next_step", "refusal"}  # refused before any call
     assert set(results) == {spec.name for spec in TOOLS}
@@ -344,3 +346,12 @@ def test_a_star_turns_the_host_check_off_and_loopback_is_always_allowed() -> Non
         guarded.allowed_hosts
     )
     assert "https://coord.example.com" in guarded.allowed_origins
+
+
+async def test_reconcile_over_http_refuses_and_names_the_local_ways(app: Starlette) -> None:
+    async with remote_agent(app) as client:
+        outcome = await call(client, "reconcile")
+    assert outcome["ok"] is False
+    assert outcome["refusal"]["code"] == "unsupported"
+    assert "no checkout of yours" in outcome["refusal"]["detail"]
+    assert "coord reconcile" in outcome["next_step"] and "stdio" in outcome["next_step"]

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from anyio.streams.text import TextReceiveStream
 
+from coord_mcp.tools import TOOLS
+
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
 TEMPLATE_ENV = {
@@ -43,7 +45,7 @@ async def waiting_entry(http: httpx.AsyncClient, repo: str) -> dict[str, Any]:
             await anyio.sleep(0.02)
 
 
-async def test_initialize_lists_the_twelve_tools(coord_service, agent, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_initialize_lists_the_tools(coord_service, agent, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     async with agent(coord_service.client_env(), tmp_path) as coord:
         assert coord.client.server_info.name == "coord"
         listing = await coord.client.list_tools()
@@ -51,7 +53,7 @@ async def test_initialize_lists_the_twelve_tools(coord_service, agent, tmp_path:
     assert names == [
         "claim_files", "check_conflicts", "list_claims", "release_claims", "extend_claims",
         "request_release", "respond_to_request", "wait_for_request", "pending_requests",
-        "my_requests", "cancel_queue_request", "release_session",
+        "my_requests", "cancel_queue_request", "release_session", "reconcile",
     ]  # fmt: skip
     for tool in listing.tools:
         assert tool.input_schema["type"] == "object"
@@ -313,7 +315,7 @@ async def test_the_service_serves_the_same_tools_at_mcp(coord_service) -> None: 
             f"{coord_service.base_url}/mcp", http_client=transport_client
         )
         async with Client(transport, mode="legacy") as client:
-            assert len((await client.list_tools()).tools) == 12
+            assert len((await client.list_tools()).tools) == len(TOOLS)
             result = await client.call_tool(
                 "claim_files", {"engineer": "remote", "patterns": ["r/**"]}
             )

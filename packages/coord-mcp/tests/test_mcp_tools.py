@@ -44,8 +44,9 @@ SPEC_PARAMETERS = {
     "my_requests": {"decision", "queued", "engineer"},
     "cancel_queue_request": {"queue_id", "engineer"},
     "release_session": {"session_id"},
+    "reconcile": {"engineer", "idle_minutes"},
 }  # fmt: skip
-"""SPEC §10.1, verbatim."""
+"""SPEC §10.1, verbatim; then `reconcile` (SPEC §16)."""
 
 REQUIRED = {
     "claim_files": {"patterns"},
@@ -71,6 +72,7 @@ HTTP_FIELDS = {
     "cancel_queue_request": {"cancelled", "queue_id"},
     "release_session": {"released"},
     "request_release": {"id", "state", "decision", "holder", "granted_claim_ids"},
+    "reconcile": {"undeclared_edits", "idle_claims", "changed", "clean", "fixes"},
 }
 """Names the HTTP API answers with, which the MCP results carry at their top level too."""
 
@@ -132,7 +134,7 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     return content
 
 
-async def test_all_twelve_tools_are_listed_with_their_spec_parameters(workdir: Path) -> None:
+async def test_all_tools_are_listed_with_their_spec_parameters(workdir: Path) -> None:
     async with connected(FakeService(no_such_route), workdir) as client:
         listing = await client.list_tools()
         assert client.instructions == INSTRUCTIONS

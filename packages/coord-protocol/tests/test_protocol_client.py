@@ -13,6 +13,7 @@ from coord_protocol import (
     CreateClaimsRequest,
     ReleaseClaimsRequest,
 )
+from coord_protocol.adherence import AdherenceReport
 from coord_protocol.client import (
     DEFAULT_TIMEOUT_SEC,
     LONG_POLL_MARGIN_SEC,
@@ -156,3 +157,16 @@ def test_claim_listing_follows_every_page_up_to_its_bound() -> None:
     listing = _client(serve).list_claims(engineer="alex")
     assert [c.id for c in listing.claims] == ["c1", "c2", "c3"] and asked == [None, "p2", "p3"]
     assert (listing.count, listing.total, listing.next_cursor) == (3, 3, None)
+
+
+def test_adherence_calls() -> None:
+    report = AdherenceReport.model_validate({"source": "reconcile", "undeclared": ["a.py"]})
+    sent = Calls.report_adherence(report)
+    assert (sent.method, sent.path) == ("POST", "/adherence/reports")
+    assert sent.json == {"source": "reconcile", "commits": [], "undeclared": ["a.py"]}
+    asked = Calls.adherence(30, "acme/web")
+    assert (asked.path, asked.params) == (
+        "/metrics/adherence",
+        [("days", "30"), ("repo", "acme/web")],
+    )
+    assert Calls.adherence().params == [("days", "7")]

@@ -21,6 +21,7 @@ from coord_protocol import (
     ExtendClaimRequest,
     QueueList,
 )
+from coord_protocol.adherence import AdherenceReport
 from coord_protocol.vocab import ClaimType, Urgency
 
 MODEL_MODULES = ("claims", "conflicts", "queue", "requests", "ownership", "service", "outbox")
@@ -118,3 +119,17 @@ def test_lazy_exports_resolve_and_unknown_names_fail() -> None:
         assert getattr(coord_protocol, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = coord_protocol.Nope
+
+
+def test_an_adherence_report_fits_its_source() -> None:
+    commit = {"sha": "3f9a2c1d", "files": 2, "covered": 1, "trailers": True}
+    pushed = AdherenceReport.model_validate({"source": "pre_push", "commits": [commit]})
+    assert pushed.commits[0].covered == 1 and pushed.undeclared == []
+    with pytest.raises(ValidationError, match="cannot exceed files"):
+        AdherenceReport.model_validate({"source": "ci", "commits": [{**commit, "covered": 3}]})
+    with pytest.raises(ValidationError, match="'reconcile' or 'shell_hook'"):
+        AdherenceReport.model_validate({"source": "pre_push", "undeclared": ["a.py"]})
+    with pytest.raises(ValidationError, match="source 'pre_push' or 'ci'"):
+        AdherenceReport.model_validate({"source": "reconcile", "commits": [commit]})
+    with pytest.raises(ValidationError, match="at most 1000"):
+        AdherenceReport.model_validate({"source": "ci", "commits": [commit] * 1001})

@@ -11,8 +11,12 @@ from typing import Any
 
 import pytest
 
+from coord_protocol.adherence import AdherenceReport
 from coord_protocol.reconcile import (
     MAX_ENTRIES_PER_CALL,
+    Reconciliation,
+    UndeclaredEdit,
+    adherence_bodies,
     exact_pattern,
     fence_bodies,
     reconcile,
@@ -116,6 +120,21 @@ def test_bodies_come_in_chunks_the_service_accepts() -> None:
     assert [len(body["entries"]) for body in bodies] == [MAX_ENTRIES_PER_CALL, 5]
     assert bodies[1]["entries"][-1] == {"path": f"f{MAX_ENTRIES_PER_CALL + 4}.txt"}
     assert bodies[0]["repo"] == "acme/web" and bodies[0]["engineer"] == "alex"
+
+
+def test_adherence_reports_carry_the_undeclared_paths_in_chunks() -> None:
+    edits = tuple(
+        UndeclaredEdit(f"f{i}.txt", "??", (), "x") for i in range(MAX_ENTRIES_PER_CALL + 1)
+    )
+    report = Reconciliation("alex", "acme/web", 30, undeclared=edits)
+    bodies = list(adherence_bodies(report))
+    assert [len(body["undeclared"]) for body in bodies] == [MAX_ENTRIES_PER_CALL, 1]
+    assert {(b["source"], b["engineer"], b["repo"]) for b in bodies} == {
+        ("reconcile", "alex", "acme/web")
+    }
+    assert [AdherenceReport.model_validate(body).source for body in bodies] == ["reconcile"] * 2
+    clean = list(adherence_bodies(Reconciliation("alex", None, 30)))
+    assert clean == [{"source": "reconcile", "engineer": "alex", "undeclared": []}]
 
 
 def test_reconciling_loads_neither_pydantic_nor_httpx() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from coord_protocol.errors import HTTP_STATUS, CoordError, ErrorCode, status_for
 from coord_protocol.timestamps import as_utc, format_utc
-from coord_protocol.vocab import ClaimType, EventType, RequestDecision, Urgency
+from coord_protocol.vocab import AdherenceSource, ClaimType, EventType, RequestDecision, Urgency
 
 
 def test_urgency_ranks_from_low_to_blocking() -> None:
@@ -29,8 +29,10 @@ def test_wire_spellings_are_the_contract() -> None:
     assert {e.value for e in EventType} == {
         "claim_granted", "claim_released", "claim_expired", "auto-coexist", "auto-narrow",
         "auto-promote", "auto-demote", "queue_grant", "queue_cancel", "request_filed",
-        "request_decided",
+        "request_decided", "adherence_low",
     }  # fmt: skip
+    assert [s.value for s in AdherenceSource] == ["pre_push", "ci", "reconcile", "shell_hook"]
+    assert [s.reports_commits for s in AdherenceSource] == [True, True, False, False]
 
 
 def test_every_error_code_has_a_status() -> None:

@@ -10,6 +10,7 @@ added to the app without a row here fails the first test, so none can be forgott
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ class World:
     tokens: dict[str, str | None] = field(default_factory=dict)
     waiters: list[asyncio.Task[httpx.Response]] = field(default_factory=list)
     served: set[tuple[str, str]] = field(default_factory=set)
+    streams: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def headers(self, caller: str) -> dict[str, str]:
         token = self.tokens[caller]
@@ -115,6 +117,7 @@ class Call:
     url: str
     json: Any = None
     params: dict[str, str] | None = None
+    form: dict[str, str] | None = None
     headers: dict[str, str] | None = None
 
 
@@ -211,6 +214,14 @@ async def _inbox(world: World) -> Call:
     return Call("GET", "/sessions/s-alex/pending_requests")
 
 
+async def _full_streams(world: World) -> Call:
+    """Every stream slot taken: a caller let in gets 429 at once instead of an endless stream."""
+    live = world.ctx.live
+    while live.subscribers < live.max_streams:
+        world.streams.enter_context(live.subscribe())
+    return Call("GET", "/dashboard/events")
+
+
 async def _register_checkout(_world: World) -> Call:
     checkout = make_git_repo(Path(tempfile.mkdtemp()), {"README.md": "hello\n"})
     return Call("PUT", "/admin/checkouts", json={"repo": REPO, "path": str(checkout)})
@@ -275,6 +286,25 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         readable(other=403),
     ),
+    ("POST", "/adherence/reports"): Row(
+        # What a check saw of the caller's own work: a CI job's read-only token may report it.
+        fixed(
+            Call(
+                "POST",
+                "/adherence/reports",
+                json={
+                    "source": "reconcile",
+                    "undeclared": ["src/x.ts"],
+                    "engineer": "alex",
+                    "repo": REPO,
+                },
+            )
+        ),
+        readable(other=403),
+    ),
+    ("GET", "/metrics/adherence"): Row(
+        fixed(Call("GET", "/metrics/adherence", params=IN_REPO)), readable()
+    ),
     ("POST", "/sessions/{session_id}/release"): Row(_session_release, own(other_repo=200)),
     ("GET", "/sessions/{session_id}/pending_requests"): Row(
         _inbox, own(other_repo=200, read_only=200)
@@ -326,6 +356,38 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", "/admin/tokens/{token_id}"): Row(_revoke, operator_only()),
     ("GET", "/admin/checkouts"): Row(fixed(Call("GET", "/admin/checkouts")), operator_only()),
     ("PUT", "/admin/checkouts"): Row(_register_checkout, operator_only()),
+    # The dashboard: a page for browsers that signs in with a session, or takes a bearer token.
+    ("GET", "/dashboard"): Row(fixed(Call("GET", "/dashboard")), public()),
+    ("GET", "/dashboard/static/{name}"): Row(
+        fixed(Call("GET", "/dashboard/static/dashboard.css")), public()
+    ),
+    ("POST", "/dashboard/login"): Row(
+        # Without the form's CSRF token (the login page sets one) nobody gets in.
+        fixed(Call("POST", "/dashboard/login", form={"token": "not-a-token"})),
+        public(403),
+    ),
+    ("POST", "/dashboard/login-links"): Row(
+        # A link signs a browser in as the caller's own token, whatever that token may do.
+        fixed(Call("POST", "/dashboard/login-links", json={})),
+        readable(other_repo=200),
+    ),
+    ("GET", "/dashboard/login/{code}"): Row(
+        fixed(Call("GET", "/dashboard/login/nosuchcode")), public(401)
+    ),
+    ("POST", "/dashboard/logout"): Row(
+        # Without a session there is nothing to end: back to the login page.
+        fixed(Call("POST", "/dashboard/logout", form={"csrf": "forged"})),
+        public(303),
+    ),
+    ("POST", "/dashboard/promote"): Row(
+        # The operator is let in (and told the form lacks its action); nobody else is.
+        fixed(Call("POST", "/dashboard/promote", form={"pattern": "src/hot.ts"})),
+        operator_only(400),
+    ),
+    ("POST", "/dashboard/webhooks/retry"): Row(
+        fixed(Call("POST", "/dashboard/webhooks/retry", form={"id": "1"})), operator_only(303)
+    ),
+    ("GET", "/dashboard/events"): Row(_full_streams, readable(429, other_repo=429)),
     ("POST", "/mcp"): Row(
         # Let in, the MCP transport answers a body that is no JSON-RPC message with a 4xx of
         # its own; a read-only token cannot use the tools (they change state). The Host is a
@@ -361,6 +423,7 @@ async def world(make_settings: Callable[..., Settings]) -> AsyncIterator[World]:
         yield world
         for task in world.waiters:
             task.cancel()
+        world.streams.close()
 
 
 async def _make_tokens(world: World) -> None:
@@ -401,6 +464,8 @@ async def call(world: World, caller: str, spec: Call) -> httpx.Response:
     kwargs: dict[str, Any] = {"params": spec.params, "headers": headers}
     if spec.json is not None:
         kwargs["json"] = spec.json
+    elif spec.form is not None:
+        kwargs["data"] = spec.form
     elif spec.headers == YAML:
         kwargs["content"] = b"shared_files: [package-lock.json]\n"
     return await world.client.request(spec.method, spec.url, **kwargs)
@@ -423,4 +488,4 @@ async def test_route_answers_each_caller_as_expected(world: World, route: tuple[
         seen[caller] = answer.status_code
         if before is not None and answer.status_code in (401, 403):
             assert await snapshot(world.ctx) == before, f"{caller}'s refused call changed state"
-    assert seen == row.expect
+    assert seen == row.expect, f"{route}: {seen}"

@@ -16,6 +16,7 @@ import uvicorn
 from server_support import AUTH, claim_body, eventually
 from starlette.applications import Starlette
 
+from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.app import create_app
 from coord_server.context import AppContext
 from coord_server.service.live import Broadcaster, EventFilter, LiveEvent, follow
@@ -228,3 +229,21 @@ async def test_closing_the_broadcaster_ends_every_stream(client: httpx.AsyncClie
 
 def _events(items: list[LiveEvent | None]) -> list[LiveEvent]:
     return [item for item in items if item is not None]
+
+
+async def test_the_stream_cap_counts_streams_that_have_not_begun() -> None:
+    live = Broadcaster(max_streams=2)
+    first, second = live.reserve(), live.reserve()  # two requests checked at the same moment
+    with pytest.raises(CoordError) as refused:
+        live.reserve()
+    assert refused.value.code == ErrorCode.RATE_LIMITED
+    with live.subscribe(first):  # the first stream begins: it takes its own slot's place
+        assert live.subscribers == 1
+        with pytest.raises(CoordError):
+            live.reserve()
+        live.release(second)  # the second caller left before its stream began
+        live.release(second)  # and giving it back twice changes nothing
+        third = live.reserve()
+        with pytest.raises(CoordError):
+            live.reserve()
+        live.release(third)

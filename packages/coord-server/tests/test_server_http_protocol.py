@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any, cast
@@ -126,3 +127,28 @@ async def test_uvicorn_serves_keep_alive_and_streamed_answers_through_it() -> No
     assert [a.json() for a in answers] == [{"kind": f"plain{n}"} for n in range(3)]
     assert all(a.headers["x-extra"] == "1" for a in answers)
     assert streamed.text == "one,two,three"
+
+
+async def test_a_request_uvicorn_cannot_parse_gets_a_coord_error_body() -> None:
+    app = Starlette(routes=[Route("/{kind}", _answer)])
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        config = uvicorn.Config(app, log_config=None, http=HttpProtocol, lifespan="off")
+        config.load()
+        server = uvicorn.Server(config)
+        server.lifespan = config.lifespan_class(config)
+        await server.startup(sockets=[listener])
+        try:  # raw bytes: httpx itself refuses a query this long
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            query = "&".join(["pattern=src/a.ts"] * 8000)
+            writer.write(f"GET /plain?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            answer = await reader.read()  # the server closes after its refusal
+            writer.close()
+        finally:
+            await server.shutdown(sockets=[listener])
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in head.lower()
+    refusal = json.loads(body)
+    assert refusal["code"] == "bad_request" and "POST /conflicts/batch" in refusal["detail"]

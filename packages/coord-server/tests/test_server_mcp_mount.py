@@ -38,7 +38,8 @@ INITIALIZE = {
     "params": {"protocolVersion": "2025-06-18", "capabilities": {},
                "clientInfo": {"name": "probe", "version": "0"}},
 }  # fmt: skip
-MCP_HEADERS = {**AUTH, "Accept": "application/json, text/event-stream"}
+MCP_HEADERS = {**AUTH, "Accept": "application/json, text/event-stream", "Host": "localhost"}
+"""A loopback Host: /mcp refuses others (DNS-rebinding protection)."""
 
 
 class StandIn:

@@ -10,11 +10,13 @@ from pathlib import Path
 from coord_cli._git import find_checkout, require_checkout, run_git
 from coord_cli.errors import CliError, ExitCode
 from coord_cli.target import Target
-from coord_protocol.client import CoordClient
+from coord_protocol.adherence import AdherenceReport, AdherenceReportResponse
+from coord_protocol.client import Calls, CoordClient
+from coord_protocol.errors import CoordError
 from coord_protocol.fences import FenceCheckRequest
 from coord_protocol.git import GitUnavailableError
 from coord_protocol.local_env import resolve_local_env
-from coord_protocol.reconcile import Reconciliation, fence_bodies, reconcile
+from coord_protocol.reconcile import Reconciliation, adherence_bodies, fence_bodies, reconcile
 from coord_protocol.worktree import WorktreeError, WorktreeState, read_worktree
 
 MAX_LISTED_CLAIMS = 5000
@@ -85,3 +87,14 @@ def reconcile_checkout(
     claims = [claim.model_dump(mode="json") for claim in listing.claims]
     report = reconcile(state, verdicts, claims, engineer, now, idle_minutes, repo=repo)
     return state, report
+
+
+def report_adherence(client: CoordClient, report: Reconciliation) -> None:
+    """Tell the service what reconcile found (its adherence figures, SPEC §16); a service that
+    cannot take the report (an older one, a lost connection) costs the command nothing."""
+    try:
+        for body in adherence_bodies(report):
+            call = Calls.report_adherence(AdherenceReport.model_validate(body))
+            client.send(call, AdherenceReportResponse)
+    except CoordError:
+        return

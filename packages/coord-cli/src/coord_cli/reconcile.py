@@ -13,7 +13,12 @@ from typing import Annotated
 import typer
 
 from coord_cli._output import emit_json, say
-from coord_cli._reconciling import checkout_top, engineer_for, reconcile_checkout
+from coord_cli._reconciling import (
+    checkout_top,
+    engineer_for,
+    reconcile_checkout,
+    report_adherence,
+)
 from coord_cli.errors import ExitCode
 from coord_cli.target import current_target, service
 from coord_protocol.reconcile import DEFAULT_IDLE_MINUTES
@@ -50,6 +55,7 @@ def reconcile(
     with service(target) as client:
         who = engineer_for(client, engineer, top)
         _state, report = reconcile_checkout(client, target, top, who, idle)
+        report_adherence(client, report)
     if json_output:
         emit_json(report.to_json())
     else:

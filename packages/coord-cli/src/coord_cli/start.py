@@ -22,6 +22,8 @@ from coord_cli import _server, checkouts
 from coord_cli._output import emit_json, error_console, say, warn
 from coord_cli.errors import CliError, ExitCode
 from coord_cli.home import CoordHome, ServerRecord
+from coord_protocol.client import ClientConfig, CoordClient
+from coord_protocol.errors import CoordError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -72,12 +74,12 @@ def start(
     if running is not None:
         _report_existing(home, running, token, port, json_output)
         _warn_unapplied_checkouts(running.record.api_url, token)
-        _maybe_open(running.record.api_url, open_dashboard)
+        _maybe_open(running.record.api_url, token, open_dashboard)
         return
     _server.ensure_port_free(host, port)
     process, record, readiness = _launch(home, host, port, token, background, json_output, timeout)
     _report(home, record, readiness, token, "started", background, json_output)
-    _maybe_open(record.api_url, open_dashboard)
+    _maybe_open(record.api_url, token, open_dashboard)
     if not background:
         _serve_until_interrupted(home, process)
 
@@ -417,6 +419,15 @@ def _result(json_output: bool, details: dict[str, Any], text: str) -> None:
         say(text)
 
 
-def _maybe_open(url: str, wanted: bool) -> None:
-    if wanted and not webbrowser.open(f"{url}/dashboard"):
+def _maybe_open(url: str, token: str, wanted: bool) -> None:
+    if wanted and not webbrowser.open(dashboard_link(url, token)):
         warn(f"could not open a browser; visit {url}/dashboard")
+
+
+def dashboard_link(url: str, token: str) -> str:
+    """A one-time link that signs the browser in: the token itself never goes in a URL."""
+    try:
+        with CoordClient(ClientConfig(url, token)) as client:
+            return url + client.dashboard_login_link().path
+    except CoordError:
+        return f"{url}/dashboard"  # a service without login links: its login form asks

@@ -1,6 +1,6 @@
 """coord-mcp: the coord tools for agents, over MCP (stdio, or HTTP when a service mounts them).
 
-`coord-mcp` (see `__main__`) serves the twelve tools of SPEC §10.1 over stdio; `RemoteEndpoint`
+`coord-mcp` (see `__main__`) serves the coord tools (SPEC §10.1, §16) over stdio; `RemoteEndpoint`
 serves the same definitions over streamable HTTP for the coord service's `/mcp` route.
 """
 

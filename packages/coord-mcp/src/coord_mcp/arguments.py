@@ -1,4 +1,5 @@
-"""Arguments of the twelve tools (SPEC §10.1): names are a contract, docstrings are the schema.
+"""Arguments of the coord tools (SPEC §10.1; `reconcile`: §16): names are a contract,
+docstrings are the schema.
 
 Each model's JSON schema is the tool's `inputSchema`, and its attribute docstrings are what an
 agent reads about each argument. Unknown arguments are refused, so a misspelt name (`pattern`
@@ -187,3 +188,13 @@ class ReleaseSessionArguments(ToolArguments):
 
     session_id: str | None = None
     """The session to end; defaults to this MCP server's own session."""
+
+
+class ReconcileArguments(ToolArguments):
+    """Arguments of `reconcile`."""
+
+    engineer: Engineer | None = None
+    """Whose claims to compare with the working tree; default COORD_USER, else your token's
+    engineer. Claims of names beneath it count too (`alex` owns `alex/claude/main`'s)."""
+    idle_minutes: Annotated[int, Field(ge=1, le=10080)] = 30
+    """A claim whose files have not changed for this many minutes is listed as idle."""

@@ -1,6 +1,6 @@
 """The MCP server of the coord tools, independent of the transport that carries it.
 
-`build_server(callers)` gives a low-level SDK `Server` listing the twelve tools; `callers`
+`build_server(callers)` gives a low-level SDK `Server` listing the coord tools; `callers`
 supplies, for each call, the client and identity to act with. The stdio bridge passes one
 fixed caller; the service's `/mcp` endpoint builds one per HTTP request.
 """
@@ -38,7 +38,8 @@ or glob you will change. Edit only what was granted.
 symbols you need, or request_release from the holder. Never edit files someone else holds.
 3. When done with files, call release_claims with your claim ids (or release_session at the \
 end of the task).
-4. Between tasks, call pending_requests and answer requests for your claims.
+4. Between tasks, call pending_requests and answer requests for your claims, and reconcile to \
+find files you changed without a claim and claims you no longer use.
 Every tool result carries ok, summary, next_step and refusal beside the service's answer, whose \
 fields (claim_ids, conflicts, safe, requests, queue_id, ...) are top-level: read next_step."""
 """Sent to the agent when it connects."""

@@ -1,4 +1,5 @@
-"""The twelve coord tools (SPEC §10.1): one definition each, served over stdio and over HTTP.
+"""The coord tools (SPEC §10.1; `reconcile`: §16): one definition each, served over stdio
+and over HTTP.
 
 A `ToolSpec` joins a tool's contract (name, description, argument model, result model) to its
 handler. `invoke` is where arguments are validated and where errors become refusals, so every
@@ -14,7 +15,7 @@ from typing import Any
 import mcp_types as types
 from pydantic import BaseModel, ValidationError
 
-from coord_mcp import _claiming, _negotiation
+from coord_mcp import _claiming, _negotiation, _reconciling
 from coord_mcp.arguments import (
     CancelQueueRequestArguments,
     CheckConflictsArguments,
@@ -23,6 +24,7 @@ from coord_mcp.arguments import (
     ListClaimsArguments,
     MyRequestsArguments,
     PendingRequestsArguments,
+    ReconcileArguments,
     ReleaseClaimsArguments,
     ReleaseSessionArguments,
     RequestReleaseArguments,
@@ -257,8 +259,24 @@ TOOLS: tuple[ToolSpec, ...] = (
         handler=_claiming.release_session,
         not_found="Check the session id; without one, this server's own session is used.",
     ),
+    ToolSpec(
+        name="reconcile",
+        description=(
+            "Compare your working tree with your claims: undeclared_edits lists changed files "
+            "none of your claims covers (with who holds each, if anyone, and a fix), "
+            "idle_claims lists your claims whose files have not changed for idle_minutes. Call "
+            "it before committing and between tasks; then claim_files the free files, ask or "
+            "queue for the held ones, and release_claims the idle ones. Runs in your checkout "
+            "(the stdio bridge); the service's /mcp endpoint has no working tree and refuses."
+        ),
+        arguments=ReconcileArguments,
+        payload=_reconciling.ReconcileResult,
+        handler=_reconciling.reconcile_tool,
+        not_found=_LIST_CLAIMS_FIRST,
+        read_only=True,
+    ),
 )
 """Every coord tool, in the order `tools/list` shows them."""
 
 TOOL_NAMES: tuple[str, ...] = tuple(tool.name for tool in TOOLS)
-"""The twelve tool names of SPEC §10.1."""
+"""The tool names: the twelve of SPEC §10.1, then `reconcile` (SPEC §16)."""

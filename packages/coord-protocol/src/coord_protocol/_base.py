@@ -1,12 +1,24 @@
 """Base classes and field types shared by every wire model."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+)
+from pydantic_core import CoreSchema, PydanticCustomError
 
-from coord_protocol.text import UNSAFE_TEXT_ERROR, first_unsafe_char, unsafe_text_problem
+from coord_protocol.text import (
+    SAFE_TEXT_PATTERN,
+    UNSAFE_TEXT_ERROR,
+    first_unsafe_char,
+    unsafe_text_problem,
+)
 from coord_protocol.timestamps import as_utc, format_utc
 
 UtcDatetime = Annotated[
@@ -24,8 +36,20 @@ def _safe_text(value: str) -> str:
     return value
 
 
-SafeText = AfterValidator(_safe_text)
-"""Refuses a string holding a control or bidirectional-override character (see `text`)."""
+class _SafeTextValidator(AfterValidator):
+    """`_safe_text` as an after-validator whose JSON schema says what it refuses."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        described: dict[str, Any] = handler(schema)
+        described["pattern"] = SAFE_TEXT_PATTERN
+        return described
+
+
+SafeText = _SafeTextValidator(_safe_text)
+"""Refuses a string holding a control or bidirectional-override character (see `text`); its
+JSON schema carries the same rule as a `pattern`, so generated clients and schemas know it."""
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 """Python code matches ids with `fullmatch`: `re`'s `$` alone also accepts a trailing newline."""

@@ -27,7 +27,7 @@ class ClaimSpec(RequestModel):
 
     type: ClaimType = ClaimType.FILE
     """`file` (exclusive, narrowable), `module` (exclusive) or `shared_file` (cooperative)."""
-    pattern: str
+    pattern: Annotated[str, Field(examples=["src/app/router.ts", "src/auth/**"])]
     """Repo-relative gitignore-style pattern, e.g. `src/auth/**` or `src/app/router.ts`.
 
     Length and content are checked by the pattern rules (400 naming the rule), not the schema.

@@ -15,6 +15,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from coord_protocol import local_env
+from coord_protocol.adherence import DEFAULT_WINDOW_DAYS, AdherenceReport
 from coord_protocol.checkouts import CheckoutList, RegisterCheckoutRequest
 from coord_protocol.claims import (
     ClaimList,
@@ -26,6 +27,7 @@ from coord_protocol.claims import (
     ReleaseResponse,
 )
 from coord_protocol.conflicts import ConflictBatchRequest, ConflictCheckResponse
+from coord_protocol.dashboard import LOGIN_LINKS_PATH, DashboardLoginLink
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.fences import FenceCheckRequest, FenceCheckResponse
 from coord_protocol.outbox import (
@@ -206,6 +208,17 @@ class Calls:
         return Call("POST", "/fences/check", _body(request))
 
     @staticmethod
+    def report_adherence(report: AdherenceReport) -> Call:
+        """`POST /adherence/reports`."""
+        return Call("POST", "/adherence/reports", _body(report))
+
+    @staticmethod
+    def adherence(days: int = DEFAULT_WINDOW_DAYS, repo: str | None = None) -> Call:
+        """`GET /metrics/adherence`."""
+        params = [("days", str(days))] + ([("repo", repo)] if repo else [])
+        return Call("GET", "/metrics/adherence", params=params)
+
+    @staticmethod
     def release_session(session_id: str, repo: str | None = None) -> Call:
         """`POST /sessions/{id}/release`."""
         params = [("repo", repo)] if repo else []
@@ -325,6 +338,11 @@ class Calls:
         params = [("days", str(days))] + ([("repo", repo)] if repo else [])
         params += [("limit", str(limit))] if limit is not None else []
         return Call("GET", "/metrics/hotspots", params=params)
+
+    @staticmethod
+    def dashboard_login_link() -> Call:
+        """`POST /dashboard/login-links`: a one-time link that signs a browser in."""
+        return Call("POST", LOGIN_LINKS_PATH)
 
     @staticmethod
     def promote(request: PromoteRequest) -> Call:
@@ -480,6 +498,10 @@ class CoordClient:
     def outbox_stats(self) -> OutboxStats:
         """Webhook deliveries of the last 24 h per event type and state (operator)."""
         return self.send(Calls.outbox_stats(), OutboxStats)
+
+    def dashboard_login_link(self) -> DashboardLoginLink:
+        """A one-time dashboard link signing a browser in as this client's token."""
+        return self.send(Calls.dashboard_login_link(), DashboardLoginLink)
 
     def outbox_tail(self, limit: int = 50, state: OutboxState | None = None) -> OutboxTail:
         """The newest webhook deliveries (operator)."""

@@ -141,6 +141,22 @@ def fence_bodies(state: WorktreeState, engineer: str, repo: str | None) -> Itera
         yield body
 
 
+def adherence_bodies(report: Reconciliation) -> Iterator[dict[str, Any]]:
+    """Bodies of `POST /adherence/reports` telling the service what `report` found (source
+    `reconcile`), in chunks; a clean report is sent too (it adds nothing, and says the check
+    ran). The service counts each undeclared file once, however often it is reported."""
+    paths = [edit.path for edit in report.undeclared]
+    for start in range(0, max(len(paths), 1), MAX_ENTRIES_PER_CALL):
+        body: dict[str, Any] = {
+            "source": "reconcile",
+            "engineer": report.engineer,
+            "undeclared": paths[start : start + MAX_ENTRIES_PER_CALL],
+        }
+        if report.repo:
+            body["repo"] = report.repo
+        yield body
+
+
 def reconcile(
     state: WorktreeState,
     verdicts: Sequence[Json],

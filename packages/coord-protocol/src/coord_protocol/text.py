@@ -21,6 +21,10 @@ _BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
 """C0 and C1 controls, DEL, and the Unicode bidirectional marks, embeddings and overrides."""
 
+SAFE_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
+"""The same rule as a JSON-schema `pattern` over the whole text (ECMA-262 and Python `re` read
+it alike), written with escapes rather than the raw characters so a schema stays printable."""
+
 
 UNSAFE_TEXT_ERROR = "unsafe_text"
 """Error type a wire model reports for a free-text field holding an unsafe character; the

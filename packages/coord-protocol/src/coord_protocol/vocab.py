@@ -82,6 +82,8 @@ class EventType(StrEnum):
     QUEUE_CANCEL = "queue_cancel"
     REQUEST_FILED = "request_filed"
     REQUEST_DECIDED = "request_decided"
+    ADHERENCE_LOW = "adherence_low"
+    """A repo's share of pushed changes made under a valid claim fell below the alert level."""
 
 
 class SuggestedAction(StrEnum):
@@ -128,3 +130,21 @@ class FenceStatus(StrEnum):
     """No claim was named, and one of the caller's claims covered the path at that time."""
     UNCLAIMED = "unclaimed"
     """No claim was named, and none of the caller's claims covered the path at that time."""
+
+
+class AdherenceSource(StrEnum):
+    """Who saw what an adherence report tells (SPEC §16)."""
+
+    PRE_PUSH = "pre_push"
+    """The pre-push hook: the commits of a push, file by file against their trailers."""
+    CI = "ci"
+    """The CI check: the same table, for the commits a job checks."""
+    RECONCILE = "reconcile"
+    """`coord reconcile` (or the MCP tool): changed files no claim of the engineer covers."""
+    SHELL_HOOK = "shell_hook"
+    """The Bash hooks: files a shell command changed that could not be claimed."""
+
+    @property
+    def reports_commits(self) -> bool:
+        """Whether this source reports pushed commits (else undeclared edits)."""
+        return self in (AdherenceSource.PRE_PUSH, AdherenceSource.CI)

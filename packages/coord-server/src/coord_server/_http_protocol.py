@@ -10,16 +10,19 @@ request. The bytes on the wire are the same; only the segments carrying them cha
 
 Past `COORD_LIMIT_CONCURRENCY` (connections open, or requests in progress) uvicorn would answer
 a bare `text/plain` 503; clients parse coord's error bodies, so the refusal here is the usual
-JSON error with the cap, the setting and when to retry.
+JSON error with the cap, the setting and when to retry. A request uvicorn cannot parse (most
+often a request line and headers over the parser's 64 KiB, such as a GET with thousands of
+query parameters) is likewise answered with coord's JSON 400, not uvicorn's plain text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.errors import error_response
@@ -94,6 +97,23 @@ class HttpProtocol(HttpToolsProtocol):
         # The limit is checked here, so that the refusal is coord's JSON, not uvicorn's text.
         self._limit: int | None = self.limit_concurrency
         self.limit_concurrency = None
+
+    def send_400_response(self, msg: str) -> None:
+        """The answer to bytes that are not an HTTP request uvicorn can parse, in coord's shape."""
+        refusal = CoordError(
+            ErrorCode.BAD_REQUEST,
+            f"{msg.rstrip('.')}: the request could not be parsed as HTTP/1.1 (a request line and "
+            "headers over 64 KiB are refused too); send long lists in a JSON body, e.g. POST "
+            "/conflicts/batch instead of GET /conflicts.",
+        )
+        body = json.dumps(refusal.body()).encode()
+        head = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            head.extend([name, b": ", value, b"\r\n"])
+        head.append(b"content-type: application/json\r\n")
+        head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body))
+        self.transport.write(b"".join([*head, body]))
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         """Start the request, or its refusal when the service is at its concurrency limit."""

@@ -19,10 +19,12 @@ from coord_server.errors import HANDLERS
 from coord_server.mcp_mount import MCP_PATH, install_mcp
 from coord_server.middleware import QueryTextGuard, RequestContext
 from coord_server.routes import (
+    adherence,
     admin,
     checkouts,
     claims,
     conflicts,
+    dashboard,
     events,
     fences,
     hotspots,
@@ -90,6 +92,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
                 operator_token=settings.auth_token,
                 authenticate=ctx.tokens.authenticate,
                 public=PUBLIC_PATHS | ({"/metrics"} if not settings.metrics_auth else set()),
+                self_guarded=dashboard.DASHBOARD_PREFIX,
             ),
             Middleware(QueryTextGuard),
         ],
@@ -139,6 +142,8 @@ def _routes() -> list[Route]:
         *requests.routes(),
         *ownership.routes(),
         *hotspots.routes(),
+        *dashboard.routes(),
+        *adherence.routes(),
     ]
 
 

@@ -20,6 +20,7 @@ from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.auth import TokenBook, principal_of
 from coord_server.metrics import Metrics
 from coord_server.repo import Checkouts, CheckoutSettings, RegisteredCheckouts, ScopeChecker
+from coord_server.service.adherence import Adherence
 from coord_server.service.arbiter import Arbiter
 from coord_server.service.claiming import Claiming
 from coord_server.service.claims import ClaimBook
@@ -72,6 +73,7 @@ class AppContext:
     holdings: Holdings
     conflicts: ConflictCheck
     fences: FenceCheck
+    adherence: Adherence
     desk: QueueDesk
     requests: ReleaseRequests
     inbox: Inbox
@@ -131,6 +133,7 @@ class AppContext:
             holdings=Holdings(store, arbiter, book),
             conflicts=ConflictCheck(arbiter, book, scope),
             fences=FenceCheck(store, clock),
+            adherence=Adherence(store, arbiter, clock, settings.adherence_alert),
             desk=desk,
             requests=requests,
             inbox=Inbox(store, requests),
@@ -159,6 +162,7 @@ class AppContext:
             self.desk.answer,  # callers of entries that left the queue get their answer first
             self.requests.wake,
             self.feed.committed,
+            self.live.changed,  # the dashboard re-reads its panels after every change
             *([self.webhooks.committed] if self.webhooks else []),
             self.expiry_loop.committed,
             self.metrics.committed,

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.auth import Principal, principal_of
 from coord_server.context import AppContext
 from coord_server.http import MAX_JSON_BODY, read_body
@@ -57,6 +58,12 @@ class BoundedBody:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(Request(scope, receive), self.limit)
+        if not body.strip():  # the SDK would answer a bare 400 without a content type
+            raise CoordError(
+                ErrorCode.BAD_REQUEST,
+                "POST /mcp takes one JSON-RPC message as its body (Content-Type: "
+                "application/json); the body is empty.",
+            )
         delivered = False
 
         async def replay() -> Message:

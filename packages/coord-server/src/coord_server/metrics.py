@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from coord_protocol.adherence import AdherenceMetrics
 from coord_server.service.changes import Changes
 from coord_server.storage import Row
 
@@ -40,6 +41,18 @@ class Metrics:
             "coord_http_request_duration_seconds", "Time to answer, by route.",
             ["route"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        self.covered_share = Gauge(
+            "coord_adherence_covered_share", "Share of changed files in pushed commits covered "
+            "by a valid claim, last 7 days.", ["repo"], registry=self.registry,
+        )  # fmt: skip
+        self.trailer_share = Gauge(
+            "coord_adherence_trailer_share", "Share of pushed commits carrying a Coord-Claim "
+            "trailer, last 7 days.", ["repo"], registry=self.registry,
+        )  # fmt: skip
+        self.undeclared_edits = Gauge(
+            "coord_adherence_undeclared_edits", "Files found edited without a claim, last 7 "
+            "days, by the check that found them.", ["repo", "source"], registry=self.registry,
+        )  # fmt: skip
         # Looking a labelled child up costs more than counting in it: keep the ones in use.
         self._counted: dict[tuple[str, str, int], Counter] = {}
         self._timed: dict[str, Histogram] = {}
@@ -59,6 +72,19 @@ class Metrics:
         """Read the live gauges from the service when scraped."""
         self.active_claims.set_function(lambda: float(active()))
         self.queue_depth.set_function(lambda: float(queued()))
+
+    def show_adherence(self, figures: AdherenceMetrics) -> None:
+        """Set the adherence gauges to `figures` (a repo without figures loses its series)."""
+        for gauge in (self.covered_share, self.trailer_share, self.undeclared_edits):
+            gauge.clear()
+        for repo in figures.repos:
+            label = repo.repo or ""
+            if repo.covered_share is not None:
+                self.covered_share.labels(label).set(repo.covered_share)
+            if repo.trailer_share is not None:
+                self.trailer_share.labels(label).set(repo.trailer_share)
+            for source, count in repo.undeclared_edits.items():
+                self.undeclared_edits.labels(label, source).set(count)
 
     def count_releases(self, reason: str, count: int) -> None:
         """Count claims released or expired for `reason`."""

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     """Explicit opt-in to run without any token (local demos only)."""
     metrics_auth: bool = False
     """Require the bearer token on `/metrics`."""
+    dashboard_session_hours: Annotated[float, Field(gt=0, le=720, allow_inf_nan=False)] = 12
+    """A dashboard login lasts this long; then the browser is asked for a token again."""
 
     # Storage.
     database_path: Path = Path("./data/coordination.db")
@@ -141,6 +143,11 @@ class Settings(BaseSettings):
     """Cadence of the auto-demote sweep; 0 disables."""
     auto_demote_window_days: Annotated[int, Field(ge=1)] = 14
     """Quiet days after which an auto-promoted entry is removed."""
+
+    # Adherence (SPEC §16).
+    adherence_alert: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0
+    """Covered share (0-1) under which a repo's pushed changes fire `adherence_low`, once per
+    fall (over the last 7 days); 0 disables."""
 
     # Webhooks.
     webhook_url: str | None = None

@@ -25,6 +25,9 @@ from coord_server.errors import error_response
 PUBLIC_PATHS = frozenset({"/health", "/readyz", "/meta", "/openapi.json", "/favicon.ico"})
 QUESTIONS = frozenset({"/conflicts/batch", "/fences/check"})
 """POST routes that only read: allowed for read-only tokens."""
+OBSERVATIONS = frozenset({"/adherence/reports"})
+"""POST routes that record what a check saw of the caller's own work and change no claim:
+allowed for read-only tokens too (a CI job's token usually is one)."""
 YAML_ROUTES = frozenset({"/config/ownership"})
 YAML_TYPES = frozenset({"application/yaml", "text/yaml", "application/x-yaml"})
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -41,17 +44,25 @@ class Gate:
         operator_token: str | None,
         authenticate: Authenticate,
         public: frozenset[str] = PUBLIC_PATHS,
+        self_guarded: str | None = None,
     ) -> None:
         self.app = app
         self.operator_token = operator_token.encode() if operator_token else None
         self.authenticate = authenticate
         self.public = public
+        self.self_guarded = self_guarded
+        """A path prefix whose routes sign browsers in and check CSRF themselves (the
+        dashboard): a valid token still names the principal, a missing one is no refusal."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if self._guards_itself(scope["path"]):
+            scope["coord.principal"] = await self._bearer(headers) or ANONYMOUS
+            await self.app(scope, receive, send)
+            return
         try:
             scope["coord.principal"] = await self._principal(scope, headers)
             _check_shape(scope, headers)
@@ -61,17 +72,25 @@ class Gate:
             return
         await self.app(scope, receive, send)
 
-    async def _principal(self, scope: Scope, headers: Headers) -> Principal:
+    def _guards_itself(self, path: str) -> bool:
+        prefix = self.self_guarded
+        return prefix is not None and (path == prefix or path.startswith(prefix + "/"))
+
+    async def _bearer(self, headers: Headers) -> Principal | None:
+        """The principal of a valid bearer token (anyone without auth), else None."""
         if self.operator_token is None:
             return ANONYMOUS
-        header = headers.get("authorization", "")
-        scheme, _, presented = header.partition(" ")
+        scheme, _, presented = headers.get("authorization", "").partition(" ")
         secret = presented.strip() if scheme.lower() == "bearer" else ""
         if secret and hmac.compare_digest(secret.encode(), self.operator_token):
             return OPERATOR
-        found = await self.authenticate(secret) if secret else None
+        return await self.authenticate(secret) if secret else None
+
+    async def _principal(self, scope: Scope, headers: Headers) -> Principal:
+        found = await self._bearer(headers)
         if found is not None:
             return found
+        header = headers.get("authorization", "")
         if scope["path"] in self.public:
             return ANONYMOUS  # a stale token does not make a health check fail
         if not header:
@@ -96,7 +115,7 @@ def _check_shape(scope: Scope, headers: Headers) -> None:
     if method in READING_METHODS:
         return
     principal: Principal = scope["coord.principal"]
-    if principal.read_only and path not in QUESTIONS:
+    if principal.read_only and path not in QUESTIONS | OBSERVATIONS:
         raise forbidden(
             f"{principal.describe()} can only read; {method} {path} changes state. Use an "
             "engineer token that is not read-only."

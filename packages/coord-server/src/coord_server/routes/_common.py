@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
+
 from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_server.auth import principal_of
 from coord_server.auth.principal import Actor
 from coord_server.context import AppContext
+from coord_server.service.live import Broadcaster, StreamSlot
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"0", "false", "no", "off"})
@@ -66,3 +71,26 @@ async def disconnected(request: Request) -> object:
     while (await request.receive())["type"] != "http.disconnect":
         continue
     return None
+
+
+class ReservedStream(StreamingResponse):
+    """An event stream holding a slot under COORD_MAX_EVENT_STREAMS from the request's check on.
+    The slot is given back however the response ends: its body may never start at all when the
+    caller leaves first."""
+
+    def __init__(
+        self,
+        content: AsyncIterable[str],
+        live: Broadcaster,
+        slot: StreamSlot,
+        headers: dict[str, str],
+    ) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=headers)
+        self._live = live
+        self._slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._live.release(self._slot)

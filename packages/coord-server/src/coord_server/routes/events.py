@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from coord_protocol.errors import CoordError, ErrorCode
 from coord_protocol.vocab import EventType
 from coord_server.auth import principal_of
 from coord_server.context import AppContext, context
-from coord_server.service.live import EventFilter, LiveEvent, follow
+from coord_server.routes._common import ReservedStream
+from coord_server.service.live import EventFilter, LiveEvent, StreamSlot, follow
 
 RETRY_MS = 2000
 """How long a browser waits before reconnecting a dropped stream."""
@@ -36,18 +37,16 @@ async def stream_events(request: Request) -> Response:
         types=_types(request),
     )
     after_id = _resume_point(request)
-    ctx.live.check_room()  # 429 now, while an error can still be the answer
-    return StreamingResponse(
-        _messages(ctx, event_filter, after_id),
-        media_type="text/event-stream",
-        headers=STREAM_HEADERS,
+    slot = ctx.live.reserve()  # 429 now, while an error can still be the answer
+    return ReservedStream(
+        _messages(ctx, event_filter, after_id, slot), ctx.live, slot, headers=STREAM_HEADERS
     )
 
 
 async def _messages(
-    ctx: AppContext, event_filter: EventFilter, after_id: int | None
+    ctx: AppContext, event_filter: EventFilter, after_id: int | None, slot: StreamSlot
 ) -> AsyncIterator[str]:
-    with ctx.live.subscribe() as subscription:
+    with ctx.live.subscribe(slot) as subscription:
         start = ctx.live.horizon if after_id is None else after_id
         # Sent once subscribed: a client that has read it misses nothing committed later.
         yield f"retry: {RETRY_MS}\n: connected\n\n"

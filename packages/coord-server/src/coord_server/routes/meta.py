@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from coord_protocol.adherence import DEFAULT_WINDOW_DAYS
 from coord_protocol.service import AuthMode, Meta, Readiness, RepoList, WhoAmI
 from coord_server.auth import principal_of
 from coord_server.context import context
@@ -57,8 +58,11 @@ async def meta(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    """`GET /metrics`: Prometheus text."""
-    body = context(request).metrics.render()
+    """`GET /metrics`: Prometheus text; the adherence gauges are read from the database now,
+    so every replica shows the same figures."""
+    ctx = context(request)
+    ctx.metrics.show_adherence(await ctx.adherence.figures(DEFAULT_WINDOW_DAYS, None))
+    body = ctx.metrics.render()
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

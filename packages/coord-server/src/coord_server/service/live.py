@@ -157,6 +157,43 @@ class BroadcasterClosedError(Exception):
     """The broadcaster closed: the service is stopping."""
 
 
+class ChangeWatch:
+    """A stream that only needs to know that something was committed (the dashboard's): a flag,
+    not a queue, so a commit costs it one `set()` however many events it carried."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Event()
+        self.ended = False
+
+    def poke(self) -> None:
+        """Something was committed."""
+        self._changed.set()
+
+    def end(self) -> None:
+        """Make the stream finish (the service is shutting down)."""
+        self.ended = True
+        self._changed.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True once something was committed since the last call; False after `timeout`
+        seconds of quiet. Raises at the end."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
+        except TimeoutError:
+            return False
+        if self.ended:
+            raise BroadcasterClosedError
+        self._changed.clear()
+        return True
+
+
+class StreamSlot:
+    """A place under the stream cap, held from the request's check until its stream opens."""
+
+    __slots__ = ()
+
+
 class Broadcaster:
     """Fans every committed event out to the open subscriptions, in id order."""
 
@@ -167,6 +204,10 @@ class Broadcaster:
         self.horizon = 0
         """Every event with an id up to this one has been published."""
         self._subscriptions: set[Subscription] = set()
+        self._watches: set[ChangeWatch] = set()
+        self._reserved: set[StreamSlot] = set()
+        """Slots given to streams whose response has not begun yet: counted, so requests that
+        arrive together cannot all pass the cap before the first of them subscribes."""
         self._closed = False
 
     def publish(self, rows: Sequence[Row]) -> None:
@@ -180,12 +221,46 @@ class Broadcaster:
         for subscription in list(self._subscriptions):
             subscription.offer(events)
 
+    async def changed(self, _changes: Changes, _events: Sequence[Row]) -> None:
+        """After every commit: poke the change watches (a queue entry parked or a request filed
+        changes the dashboard's picture without an event of its own)."""
+        for watch in self._watches:
+            watch.poke()
+
+    @contextlib.contextmanager
+    def watch(self, slot: StreamSlot | None = None) -> Iterator[ChangeWatch]:
+        """A change watch for the duration of the block (it counts as a stream; it takes the
+        place of `slot`, if one was reserved for it)."""
+        self.release(slot)
+        watch = ChangeWatch()
+        if self._closed:
+            watch.end()
+        self._watches.add(watch)
+        try:
+            yield watch
+        finally:
+            self._watches.discard(watch)
+
+    def reserve(self) -> StreamSlot:
+        """A slot for a stream about to open, or 429 past COORD_MAX_EVENT_STREAMS; release it
+        with `release` unless `subscribe` or `watch` takes it."""
+        self.check_room()
+        slot = StreamSlot()
+        self._reserved.add(slot)
+        return slot
+
+    def release(self, slot: StreamSlot | None) -> None:
+        """Give back a reserved slot (again is harmless)."""
+        if slot is not None:
+            self._reserved.discard(slot)
+
     def check_room(self) -> None:
         """Refuse (429) a new stream past COORD_MAX_EVENT_STREAMS."""
-        if len(self._subscriptions) >= self.max_streams:
+        open_streams = len(self._subscriptions) + len(self._watches) + len(self._reserved)
+        if open_streams >= self.max_streams:
             raise CoordError(
                 ErrorCode.RATE_LIMITED,
-                f"{len(self._subscriptions)} event streams are open on this replica, the most "
+                f"{open_streams} event streams are open on this replica, the most "
                 f"allowed (COORD_MAX_EVENT_STREAMS={self.max_streams}); close one, or retry in a "
                 "few seconds.",
                 cap="COORD_MAX_EVENT_STREAMS",
@@ -193,8 +268,9 @@ class Broadcaster:
             )
 
     @contextlib.contextmanager
-    def subscribe(self) -> Iterator[Subscription]:
-        """A subscription for the duration of the block."""
+    def subscribe(self, slot: StreamSlot | None = None) -> Iterator[Subscription]:
+        """A subscription for the duration of the block (in place of `slot`, if reserved)."""
+        self.release(slot)
         subscription = Subscription(self.backlog_limit)
         if self._closed:
             subscription.end()
@@ -209,6 +285,8 @@ class Broadcaster:
         self._closed = True
         for subscription in list(self._subscriptions):
             subscription.end()
+        for watch in list(self._watches):
+            watch.end()
 
     @property
     def subscribers(self) -> int:

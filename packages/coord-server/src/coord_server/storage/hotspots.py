@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from coord_server.storage import schema
 from coord_server.storage._database import Database
@@ -43,3 +43,18 @@ class HotspotRows:
         """Shared grants that met other holders, after `since`."""
         table = schema.shared_contention
         return await self.db.read(select(table).where(table.c.at > since).order_by(table.c.at))
+
+    async def recent_blocked(self, limit: int, repo: str | None = None) -> list[Row]:
+        """The newest blocked claim attempts, newest first (of one stored repo key)."""
+        table = schema.blocked_attempts
+        query = select(table).order_by(table.c.at.desc(), table.c.id.desc()).limit(limit)
+        if repo is not None:
+            query = query.where(table.c.repo == repo)
+        return await self.db.read(query)
+
+    async def newest_blocked_id(self) -> int:
+        """The id of the newest blocked attempt (0 when there is none): it changes exactly
+        when an attempt is stored, so a ranking read at one id is current while it holds."""
+        table = schema.blocked_attempts
+        rows = await self.db.read(select(func.max(table.c.id).label("newest")))
+        return int(rows[0]["newest"] or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, select
+from sqlalchemy import ColumnElement, Table, and_, delete, func, select, tuple_
 
 from coord_server.storage import schema
 from coord_server.storage._database import Database
@@ -18,8 +18,15 @@ RETAINED = (
     "request_events",
     "inbox_notices",
     "shared_contention",
+    "adherence_commits",
+    "adherence_edits",
 )
 """Tables whose old rows the retention task purges."""
+
+
+ADHERENCE = frozenset({"adherence_commits", "adherence_edits"})
+"""Adherence figures: a commit goes once no check has reported it within the retention, an
+undeclared edit once no check has seen it."""
 
 
 class RetainedRows:
@@ -30,10 +37,20 @@ class RetainedRows:
 
     async def purge(self, kind: str, before: datetime, limit: int) -> int:
         """Delete up to `limit` rows of a retained table older than `before`."""
+        if kind in ADHERENCE:
+            return await self._purge_adherence(kind, before, limit)
         table, key, condition = _retained(kind, before)
         doomed = select(key).where(condition).limit(limit)
         async with self.db.transaction() as tx:
             return (await tx.execute(delete(table).where(key.in_(doomed)))).rowcount
+
+    async def _purge_adherence(self, kind: str, before: datetime, limit: int) -> int:
+        # Keyed by several columns: the batch is chosen by its whole key (a row value).
+        table: Table = getattr(schema, kind)
+        key = list(table.primary_key)
+        doomed = select(*key).where(table.c.last_at < before).limit(limit)
+        async with self.db.transaction() as tx:
+            return (await tx.execute(delete(table).where(tuple_(*key).in_(doomed)))).rowcount
 
 
 def _retained(kind: str, before: datetime) -> tuple[Table, Any, ColumnElement[bool]]:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -275,3 +276,64 @@ api_tokens = Table(
     Column("revoked_at", UtcTimestamp),
 )
 """Per-engineer tokens (SPEC §13): only the SHA-256 of the secret is kept, never the secret."""
+
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    # Only the SHA-256 of the random id is stored: a leaked table opens no browser session.
+    Column("id_hash", String(64), primary_key=True),
+    Column("purpose", String(12), nullable=False),
+    Column("principal_kind", String(12), nullable=False),
+    Column("engineer", String(200)),
+    Column("repo", String(200)),
+    Column("read_only", Boolean, nullable=False),
+    Column("token_id", String(40)),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("expires_at", UtcTimestamp, nullable=False),
+    Index("ix_dashboard_sessions_expires", "expires_at"),
+)
+"""Dashboard logins (SPEC §12): browser sessions, and one-time login codes (`purpose`)."""
+
+adherence_commits = Table(
+    "adherence_commits",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("sha", String(64), primary_key=True),
+    Column("engineer", String(200), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("files", Integer, nullable=False),
+    Column("covered", Integer, nullable=False),
+    Column("trailers", Boolean, nullable=False),
+    Column("first_at", UtcTimestamp, nullable=False),
+    Column("last_at", UtcTimestamp, nullable=False),
+    Index("ix_adherence_commits_first", "first_at"),
+)
+"""Pushed commits as the push and CI checks judged them (SPEC §16): one row per commit, the
+newest report's figures, counted in the window of its first report (when it was pushed)."""
+
+adherence_edits = Table(
+    "adherence_edits",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("engineer", String(200), primary_key=True),
+    Column("source", String(20), primary_key=True),
+    # A path may be 4096 characters, past what a PostgreSQL index entry holds: keyed by hash.
+    Column("path_hash", String(64), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("first_at", UtcTimestamp, nullable=False),
+    Column("last_at", UtcTimestamp, nullable=False),
+    Index("ix_adherence_edits_last", "last_at"),
+)
+"""Files found edited without a claim, once per engineer, source and path; `last_at` is when a
+check last saw it."""
+
+adherence_alerts = Table(
+    "adherence_alerts",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("covered_share", Float, nullable=False),
+    Column("at", UtcTimestamp, nullable=False),
+)
+"""Repos below `COORD_ADHERENCE_ALERT` whose `adherence_low` has fired: a row while below, so
+the event fires once per fall and again only after the share has recovered."""

@@ -11,7 +11,9 @@ from contextlib import AbstractAsyncContextManager
 
 from coord_server.storage._database import Backend, Database
 from coord_server.storage._transaction import Transaction
+from coord_server.storage.adherence import AdherenceRows
 from coord_server.storage.claims import ClaimRows, RepoStateRows
+from coord_server.storage.dashboard import DashboardSessionRows
 from coord_server.storage.events import EventRows, OutboxRows
 from coord_server.storage.hotspots import HotspotRows
 from coord_server.storage.idempotency import IdempotencyRows
@@ -41,6 +43,8 @@ class Store:
         self.hotspots = HotspotRows(db)
         self.retained = RetainedRows(db)
         self.tokens = TokenRows(db)
+        self.dashboard = DashboardSessionRows(db)
+        self.adherence = AdherenceRows(db)
 
     @property
     def backend(self) -> Backend:
