@@ -14,6 +14,7 @@ one of the ways out, and it must work.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from coord_hooks._git import Commit
 from coord_hooks._http import HookClient
 from coord_hooks._trailers import Trailer, parse_value
 from coord_protocol.errors import CoordError, ErrorCode
-from coord_protocol.reconcile import MAX_ENTRIES_PER_CALL
+from coord_protocol.reconcile import MAX_ENTRIES_PER_CALL, exact_pattern
 
 Verdict = Mapping[str, Any]
 EntryKey = tuple[str, str | None, int | None]
@@ -159,10 +160,17 @@ def _finding(commit: Commit, path: str, verdict: Verdict) -> Finding:
     named = verdict.get("claim") or {}
     newer = [*(verdict.get("superseded_by") or ()), *(verdict.get("held_by") or ())]
     ids = [claim.get("id") for claim in [named, *newer] if isinstance(claim, dict)]
+    status = str(verdict.get("status") or "unclaimed")
+    detail = str(verdict.get("detail") or "edited without a claim")
+    if status == "unclaimed" and not verdict.get("held_by"):
+        # The service's hint (`--from-worktree`) is for a working tree; this file is committed.
+        detail = (
+            f"edited without a claim: claim it (coord claim {shlex.quote(exact_pattern(path))})"
+        )
     return Finding(
         commit=commit.id,
         path=path,
-        status=str(verdict.get("status") or "unclaimed"),
-        detail=str(verdict.get("detail") or "edited without a claim"),
+        status=status,
+        detail=detail,
         claims=tuple(str(claim_id) for claim_id in dict.fromkeys(ids) if claim_id),
     )
