@@ -6,7 +6,9 @@ Run with `uv run nox -s bench` or `uv run python bench/bench_startup.py [--quick
    call an agent pays on every edit) and `coord-hook pre-push` (one pushed commit changing one
    file), each against a real `coord-api` on loopback, beside a bare `python -c pass` started
    the same way. Target: under 150 ms each; the ratio to the bare start is the figure that
-   survives a busy machine.
+   survives a busy machine. Also the two hooks around a read-only Bash command (`PreToolUse`
+   then `PostToolUse`, each reading `git status` of a 10,000-file checkout): what attributing
+   shell writes adds to every command. Target: under 100 ms together.
 2. Server: launch to the first `200` from `/readyz` of `coord-api` on a new SQLite database
    (the migrations run), on the same database again (already at the head revision: the
    ordinary restart), and of a trivial Starlette app served by uvicorn the same way. Target: the
@@ -54,6 +56,10 @@ POLL_SEC = 0.005
 REPO_ID = "acme/web"
 SESSION = "bench-startup-session"
 HOOK_TARGET_MS = 150.0
+BASH_TARGET_MS = 100.0
+"""What the Bash hooks together may add to one shell command (SPEC §16)."""
+LARGE_FILES = 10_000
+BASH_HOOKS = "Bash: pre-tool-use + post-tool-use, 10,000-file repo"
 START_TARGET_RATIO = 2.0
 
 
@@ -103,36 +109,76 @@ def measure_hooks(scratch: Path, plan: Plan) -> Samples:
     """Milliseconds per call of each hook and of a bare interpreter start, interleaved."""
     token = secrets.token_urlsafe(24)
     with coord_api(scratch, token, None) as server:
-        checkout, refs = _checkout(scratch / "shop", f"http://127.0.0.1:{server.port}", token)
+        url = f"http://127.0.0.1:{server.port}"
+        checkout, refs = _checkout(scratch / "shop", url, token)
+        large = _large_checkout(scratch / "large", url, token)
         env = _hook_environment(scratch)
         hook = str(Path(sys.executable).parent / "coord-hook")
-        edit = _edit_payload(checkout)
-        commands: dict[str, tuple[list[str], str]] = {
-            "python -c pass": ([sys.executable, "-c", "pass"], ""),
-            "coord-hook claude pre-tool-use": ([hook, "claude", "pre-tool-use"], edit),
-            "coord-hook pre-push": ([hook, "pre-push", "origin", "unused"], refs),
-        }
+        edit: Step = ([hook, "claude", "pre-tool-use"], _edit_payload(checkout))
+        commands: dict[str, tuple[Path, list[Step]]] = {
+            "python -c pass": (checkout, [([sys.executable, "-c", "pass"], "")]),
+            "coord-hook claude pre-tool-use": (checkout, [edit]),
+            "coord-hook pre-push": (checkout, [([hook, "pre-push", "origin", "unused"], refs)]),
+            BASH_HOOKS: (large, [
+                ([hook, "claude", "pre-tool-use"], _bash_payload(large, "PreToolUse")),
+                ([hook, "claude", "post-tool-use"], _bash_payload(large, "PostToolUse")),
+            ]),
+        }  # fmt: skip
         # Unmeasured: the first edit claims the file (the ones measured find it held by the
-        # session), and every command writes its bytecode caches.
-        for command in commands.values():
-            _run(command, checkout, env)
+        # session, and the pushed change under alice's claim), and every command writes its
+        # bytecode caches.
+        for cwd, steps in commands.values():
+            _run(steps, cwd, env)
         samples: Samples = {name: [] for name in commands}
         for _ in range(plan.hook_samples):
-            for name, command in commands.items():
-                samples[name].append(_run(command, checkout, env))
+            for name, (cwd, steps) in commands.items():
+                samples[name].append(_run(steps, cwd, env))
     return samples
 
 
-def _run(command: tuple[list[str], str], cwd: Path, env: Mapping[str, str]) -> Timing:
-    argv, stdin = command
+Step = tuple[list[str], str]
+"""One process of a measured command: its arguments and its stdin."""
+
+
+def _run(steps: Sequence[Step], cwd: Path, env: Mapping[str, str]) -> Timing:
+    """The time of the processes of `steps`, run one after the other (a Bash call's hooks)."""
     cpu_before, started = _children_cpu(), time.perf_counter()
-    done = subprocess.run(  # noqa: S603 - our own interpreter and console scripts
-        argv, input=stdin, cwd=cwd, env=dict(env), capture_output=True, text=True, check=False
-    )
+    for argv, stdin in steps:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and console scripts
+            argv, input=stdin, cwd=cwd, env=dict(env), capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0 or done.stdout.strip():  # a decision or a warning
+            raise RuntimeError(
+                f"{argv[1:]} did not measure a plain call:\n{done.stdout}{done.stderr}"
+            )
     elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
-    if done.returncode != 0 or done.stdout.strip():  # a decision or a warning: not the call meant
-        raise RuntimeError(f"{argv[1:]} did not measure a plain call:\n{done.stdout}{done.stderr}")
     return Timing(elapsed * 1000, cpu * 1000)
+
+
+def _large_checkout(root: Path, url: str, token: str) -> Path:
+    """A wired checkout of `LARGE_FILES` committed files, a few of them modified."""
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    for number in range(LARGE_FILES):
+        directory = root / "src" / f"pkg{number // 100:03d}"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"mod{number % 100:02d}.py").write_text(f"VALUE = {number}\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "many files")
+    for number in range(5):
+        (root / "src" / "pkg000" / f"mod{number:02d}.py").write_text("VALUE = -1\n")
+    _wire(root, url, token)
+    return root
+
+
+def _wire(root: Path, url: str, token: str) -> None:
+    local_env = root / ".coordination" / "local.env"
+    local_env.parent.mkdir()
+    local_env.write_text(
+        f"COORD_API_URL={url}\nCOORD_AUTH_TOKEN={token}\nCOORD_REPO_ID={REPO_ID}\n"
+        "COORD_USER=alice\n"
+    )
+    (root / ".git" / "info" / "exclude").write_text("/.coordination/\n")
 
 
 def _children_cpu() -> float:
@@ -150,12 +196,7 @@ def _checkout(root: Path, url: str, token: str) -> tuple[Path, str]:
     _git(root, "commit", "-q", "-m", "first")
     (root / "app.py").write_text("def handler():\n    return 2\n")
     _git(root, "commit", "-q", "-am", "second")
-    local_env = root / ".coordination" / "local.env"
-    local_env.parent.mkdir()
-    local_env.write_text(
-        f"COORD_API_URL={url}\nCOORD_AUTH_TOKEN={token}\nCOORD_REPO_ID={REPO_ID}\n"
-        "COORD_USER=alice\n"
-    )
+    _wire(root, url, token)
     head, parent = (_git(root, "rev-parse", rev).strip() for rev in ("HEAD", "HEAD~1"))
     return root, f"refs/heads/main {head} refs/heads/main {parent}\n"
 
@@ -194,6 +235,15 @@ def _edit_payload(checkout: Path) -> str:
         "tool_name": "Edit",
         "tool_input": {"file_path": str(checkout / "app.py"), "old_string": "return 2",
                        "new_string": "return 3"},
+    })  # fmt: skip
+
+
+def _bash_payload(checkout: Path, event: str) -> str:
+    """A read-only Bash call's hook payload: the hooks' own cost, with nothing to claim."""
+    return json.dumps({
+        "session_id": SESSION, "cwd": str(checkout), "hook_event_name": event,
+        "tool_name": "Bash", "tool_use_id": "toolu_bench",
+        "tool_input": {"command": "git log --oneline -3", "description": "Recent history"},
     })  # fmt: skip
 
 
@@ -337,6 +387,9 @@ def targets_table(hooks: Samples, launches: Samples) -> str:
         wall, _cpu = _medians(hooks[name])
         met = "yes" if wall < HOOK_TARGET_MS else "no"
         lines.append(f"| `{name}` under {HOOK_TARGET_MS:g} ms | {wall:.1f} ms | {met} |")
+    wall, _cpu = _medians(hooks[BASH_HOOKS])
+    met = "yes" if wall < BASH_TARGET_MS else "no"
+    lines.append(f"| {BASH_HOOKS} under {BASH_TARGET_MS:g} ms | {wall:.1f} ms | {met} |")
     (wall, cpu), (trivial_wall, trivial_cpu) = (
         _medians(launches[RESTART]),
         _medians(launches[TRIVIAL]),

@@ -98,7 +98,7 @@ def test_a_second_init_changes_nothing(cli_service: Service) -> None:
     assert _snapshot(clone.root, hooks) == before
     *listing, registered = second.split("Next:")[0].splitlines()[1:]
     assert registered.startswith("  registered this checkout for ")
-    assert len(listing) == 8
+    assert len(listing) == 9
     assert {line.split()[0] for line in listing} == {"unchanged"}
     assert "git add" not in second
 
@@ -165,12 +165,35 @@ def test_a_foreign_pre_push_hook_is_kept_unless_forced(cli_service: Service) -> 
     assert backup.read_text(encoding="utf-8") == theirs
 
 
+def test_a_foreign_prepare_commit_msg_hook_is_kept_unless_forced(cli_service: Service) -> None:
+    user = cli_service.user
+    clone = user.clone("shop-trailers")
+    hook = clone.root / ".git" / "hooks" / "prepare-commit-msg"
+    theirs = "#!/bin/sh\necho 'Ticket: ABC-1' >> \"$1\"\n"
+    hook.write_text(theirs, encoding="utf-8")
+    hook.chmod(0o755)
+
+    kept = user.coord("init", "--tool", "claude", "--yes", cwd=clone.root)
+    assert kept.returncode == 0, kept.stderr
+    assert hook.read_text(encoding="utf-8") == theirs
+    assert "another prepare-commit-msg hook is installed" in kept.stderr
+    assert "WARN prepare-commit-msg hook" in user.coord("doctor", cwd=clone.root).stdout
+
+    _init(user, clone.root, "--tool", "claude", "--force")
+    assert "exec coord-hook prepare-commit-msg" in hook.read_text(encoding="utf-8")
+    assert hook.with_name("prepare-commit-msg.coord-backup").read_text("utf-8") == theirs
+    assert "OK   prepare-commit-msg hook" in user.coord("doctor", cwd=clone.root).stdout
+
+
 def test_linked_worktree_is_wired_and_the_hook_guards_its_pushes(cli_service: Service) -> None:
     user = cli_service.user
     clone = user.clone("shop")
     _init(user, clone.root, "--tool", "claude")
+    claimed = user.coord("claim", "--from-worktree", cwd=clone.root)  # pushes need claims
+    assert claimed.returncode == 0, claimed.stdout + claimed.stderr
     user.git(clone.root, "add", "-A")
     user.git(clone.root, "commit", "-q", "--no-gpg-sign", "-m", "Wire coord")
+    assert "Coord-Claim: " in user.git(clone.root, "log", "-1", "--format=%B")
     user.git(clone.root, "push", "-q", "origin", "HEAD:main")
     hook = clone.root / ".git" / "hooks" / "pre-push"
     hook_before = hook.read_bytes()
@@ -204,6 +227,8 @@ def _push_is_refused_while_claimed(service: Service, worktree: Path) -> None:
 
     released = user.coord("release", granted.json()["claim_ids"][0])
     assert released.returncode == 0, released.stderr
+    claimed = user.coord("claim", "src/app.py", cwd=worktree)  # edited without a claim so far
+    assert claimed.returncode == 0, claimed.stdout + claimed.stderr
     allowed = user.run("git", "push", "-q", "origin", "HEAD", cwd=worktree)
     assert allowed.returncode == 0, allowed.stderr
 

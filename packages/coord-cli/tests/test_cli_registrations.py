@@ -90,10 +90,12 @@ def test_claude_hooks_join_existing_settings_without_clobbering() -> None:
     assert merged["hooks"]["Stop"] == theirs["hooks"]["Stop"]
     pre_tool = merged["hooks"]["PreToolUse"]
     assert pre_tool[0]["matcher"] == "Bash"
-    assert [entry["matcher"] for entry in pre_tool] == ["Bash", "Edit|Write|MultiEdit"]
+    assert [entry["matcher"] for entry in pre_tool] == ["Bash", "Edit|Write|MultiEdit", "Bash"]
+    assert [entry["matcher"] for entry in merged["hooks"]["PostToolUse"]] == ["Bash"]
     assert coord_hook_commands(json.dumps(merged)) == {
         "coord-hook claude session-start",
         "coord-hook claude pre-tool-use",
+        "coord-hook claude post-tool-use",
         "coord-hook claude session-end",
     }
     text = json.dumps(merged, indent=2) + "\n"

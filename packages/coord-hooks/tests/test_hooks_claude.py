@@ -182,7 +182,9 @@ def test_a_linked_worktree_uses_the_main_checkouts_local_env(
     assert [(c["pattern"], c["branch"]) for c in claims] == [("src/auth.py", "feature")]
 
 
-def test_other_tools_are_not_looked_at(shop: Workspace, service: Service) -> None:
+def test_before_a_shell_command_nothing_is_claimed_or_said(
+    shop: Workspace, service: Service
+) -> None:
     done = hook(shop, "pre-tool-use", "pre_tool_use_bash")
 
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

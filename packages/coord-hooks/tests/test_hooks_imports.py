@@ -17,8 +17,9 @@ import pytest
 from hooks_support import Service, Workspace, local_env_for, make_workspace, payload
 
 from coord_hooks._client import MAX_BATCH_PATTERNS
+from coord_hooks._shell_writes import MAX_ITEMS
 from coord_hooks.claude import SESSION_ID_PATTERN
-from coord_protocol import _base, conflicts
+from coord_protocol import _base, claims, conflicts
 
 HEAVY = ("httpx", "httpcore", "pydantic", "pydantic_core", "anyio", "asyncio", "importlib.metadata")
 """Modules (and their submodules) a hook call must not import."""
@@ -46,9 +47,11 @@ def shop(tmp_path: Path, service: Service) -> Workspace:
     return workspace
 
 
-def probe(shop: Workspace, stdin: str, *argv: str) -> dict[str, Any]:
+def probe(
+    shop: Workspace, stdin: str, *argv: str, heavy: tuple[str, ...] = HEAVY
+) -> dict[str, Any]:
     """Run `main(argv)` in a fresh interpreter; its exit status and the heavy modules loaded."""
-    command = [sys.executable, "-c", PROBE, json.dumps([HEAVY, TYPED]), *argv]
+    command = [sys.executable, "-c", PROBE, json.dumps([heavy, TYPED]), *argv]
     done: subprocess.CompletedProcess[str] = shop.run(command, stdin=stdin)
     assert done.returncode == 0, done.stderr
     report = done.stderr.rpartition("\nPROBE ")[2]
@@ -77,6 +80,33 @@ def test_the_pre_push_check_asks_over_the_stdlib_path(shop: Workspace, service: 
     assert result == {"status": 1, "loaded": []}  # blocked by bob's claim
 
 
+def test_the_snapshot_before_a_shell_command_loads_no_http_client(
+    shop: Workspace, service: Service
+) -> None:
+    before = payload("pre_tool_use_bash_sed", shop.clone)
+
+    result = probe(shop, before, "claude", "pre-tool-use", heavy=(*HEAVY, "http", "ssl"))
+
+    assert result == {"status": 0, "loaded": []}
+    assert len(list((shop.clone / ".git" / "coord" / "bash").iterdir())) == 1
+
+
+def test_the_commit_trailer_hook_asks_over_the_stdlib_path(
+    shop: Workspace, service: Service
+) -> None:
+    service.claim("alice", "src/**")
+    (shop.clone / "src" / "auth.py").write_text("x = 1\n", encoding="utf-8")
+    shop.git("add", "-A")
+    message = shop.clone / "message.txt"
+    message.write_text("change\n", encoding="utf-8")
+
+    result = probe(shop, "", "prepare-commit-msg", str(message), "message")
+
+    assert result == {"status": 0, "loaded": []}
+    assert "Coord-Claim: " in message.read_text(encoding="utf-8")
+
+
 def test_copied_protocol_constants_stay_equal_to_the_protocol() -> None:
     assert SESSION_ID_PATTERN == _base.SESSION_ID_PATTERN
     assert MAX_BATCH_PATTERNS == conflicts.MAX_BATCH_PATTERNS
+    assert MAX_ITEMS == claims.MAX_ITEMS_PER_REQUEST

@@ -58,6 +58,7 @@ def test_a_change_to_a_file_claimed_by_someone_else_is_refused_until_released(
     assert narrow(refused.stderr), refused.stderr
 
     service.http.delete(f"/claims/{held['id']}").raise_for_status()
+    service.claim("alice", "src/auth.py")  # edited without a claim until now
     allowed = shop.push("origin", "main")
 
     assert allowed.returncode == 0, allowed.stderr
@@ -81,10 +82,12 @@ def test_claims_of_the_pusher_and_their_agents_do_not_block(
 def test_a_changed_root_file_is_checked_anchored(shop: Workspace, service: Service) -> None:
     # Unanchored, `package.json` would overlap `src/auth.py` (at `src/auth.py/package.json`).
     service.claim("bob", "src/auth.py")
+    mine = service.claim("alice", "/package.json")
     shop.commit({"package.json": '{"name": "shop", "version": "2"}\n'}, "bump")
 
     assert shop.push("origin", "main").returncode == 0
 
+    service.http.delete(f"/claims/{mine['id']}").raise_for_status()
     service.claim("bob", "/package.json")
     shop.commit({"package.json": '{"name": "shop", "version": "3"}\n'}, "bump again")
     refused = shop.push("origin", "main")
@@ -113,13 +116,16 @@ def test_a_new_branch_from_a_linked_worktree_is_checked_against_its_base(
 
     service.release_all()
     service.claim("carol", "src/auth.py")
+    service.claim("alice", "src/cart.py")
     assert shop.push("-u", "origin", "feature", cwd=worktree).returncode == 0
 
 
 def test_deleting_a_remote_branch_is_never_blocked(shop: Workspace, service: Service) -> None:
     worktree = shop.worktree("feature-wt", "feature")
     shop.commit({"src/cart.py": "ITEMS = [2]\n"}, "cart", cwd=worktree)
+    service.claim("alice", "src/cart.py")
     assert shop.push("origin", "feature", cwd=worktree).returncode == 0
+    service.release_all()
     service.claim("bob", "src/**")
 
     deleted = shop.push("origin", "--delete", "feature")

@@ -15,6 +15,9 @@ GITIGNORE_BLOCK = "gitignore-block"
 PRE_PUSH = "git-hooks/pre-push"
 """The pre-push hook script."""
 
+GIT_HOOKS_DIR = "git-hooks"
+"""Where the git hook scripts are, one per hook name (`git-hooks/prepare-commit-msg`)."""
+
 
 def template_root() -> Traversable:
     """The packaged templates directory."""

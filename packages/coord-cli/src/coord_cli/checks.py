@@ -24,7 +24,7 @@ from coord_cli._failures import unauthorized_fix
 from coord_cli._files import read_text
 from coord_cli._git import Checkout
 from coord_cli._templates import read_template
-from coord_cli.git_hook import hook_state
+from coord_cli.git_hook import COMMIT_MSG_HOOK, HOOK_NAME, hook_state
 from coord_cli.install import INSTALL_FIX
 from coord_cli.local_config import CONFIG_FILE, LOCAL_ENV_FILE, RepoConfig
 from coord_cli.target import Target
@@ -158,20 +158,37 @@ def commands_on_path(tools: list[Tool], hook_wanted: bool) -> Iterator[Check]:
 
 def pre_push_hook(checkout: Checkout) -> Check:
     """coord's pre-push hook is installed where git runs it, and can be run."""
-    state = hook_state(checkout.hooks_dir)
+    return _git_hook(checkout, HOOK_NAME, "pushes are not checked")
+
+
+def commit_msg_hook(checkout: Checkout) -> Check:
+    """coord's prepare-commit-msg hook, which writes the `Coord-Claim` trailers, is installed.
+
+    Missing is a warning, not a failure: a checkout wired before the trailers existed pushes
+    all the same, its commits only carry no trailers (SPEC §16)."""
+    consequence = "commits carry no Coord-Claim trailers"
+    if not hook_state(checkout.hooks_dir, COMMIT_MSG_HOOK).exists:
+        where = f"not installed in {checkout.hooks_dir}: {consequence}"
+        return warn(f"{COMMIT_MSG_HOOK} hook", where, INIT_FIX)
+    return _git_hook(checkout, COMMIT_MSG_HOOK, consequence)
+
+
+def _git_hook(checkout: Checkout, name: str, consequence: str) -> Check:
+    label = f"{name} hook"
+    state = hook_state(checkout.hooks_dir, name)
     if not state.exists:
-        return fail("pre-push hook", f"not installed in {checkout.hooks_dir}", INIT_FIX)
+        return fail(label, f"not installed in {checkout.hooks_dir}", INIT_FIX)
     if not state.ours:
         text = read_text(state.path) or ""
-        if "coord-hook pre-push" in text:
-            return ok("pre-push hook", "a custom hook that calls coord-hook pre-push")
+        if f"coord-hook {name}" in text:
+            return ok(label, f"a custom hook that calls coord-hook {name}")
         return warn(
-            "pre-push hook", "another pre-push hook is installed; pushes are not checked",
-            "`coord init --force` replaces it (backed up), or call coord-hook pre-push from it",
+            label, f"another {name} hook is installed; {consequence}",
+            f"`coord init --force` replaces it (backed up), or call coord-hook {name} from it",
         )  # fmt: skip
     if not state.executable:
-        return fail("pre-push hook", "installed but not executable", f"chmod +x {state.path}")
-    return ok("pre-push hook", str(state.path))
+        return fail(label, "installed but not executable", f"chmod +x {state.path}")
+    return ok(label, str(state.path))
 
 
 # -- the service ---------------------------------------------------------------------------

@@ -61,7 +61,11 @@ def _repository(checkout: Checkout) -> list[Check]:
     for tool in tools:
         results.extend(checks.tool_wiring(checkout, tool))
     hook = checks.pre_push_hook(checkout)
-    results += [*checks.commands_on_path(tools, hook.status is not Status.WARN), hook]
+    results += [
+        *checks.commands_on_path(tools, hook.status is not Status.WARN),
+        hook,
+        checks.commit_msg_hook(checkout),
+    ]
     return results
 
 

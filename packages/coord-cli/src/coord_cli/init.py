@@ -60,7 +60,9 @@ def init(
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Replace a foreign pre-push hook (backed up); reset coord's MCP entry."
+            "--force",
+            help="Replace foreign pre-push and prepare-commit-msg hooks (backed up); reset "
+            "coord's MCP entry.",
         ),
     ] = False,
     token: Annotated[
@@ -76,11 +78,12 @@ def init(
     """Wire this git checkout for an agent tool.
 
     Writes the MCP registration, the protocol block of the agent's
-    instructions, the gitignored .coordination/ files and the pre-push hook
-    (and Claude Code's hooks). Tracked files hold placeholders only; the token
-    goes into .coordination/local.env (mode 0600). For --mode remote the token
-    is read from COORD_AUTH_TOKEN (or asked for); --token - reads an engineer
-    token from stdin, and without --tool only stores it.
+    instructions, the gitignored .coordination/ files, the pre-push and
+    prepare-commit-msg hooks (and Claude Code's hooks). Tracked files hold
+    placeholders only; the token goes into .coordination/local.env (mode 0600).
+    For --mode remote the token is read from COORD_AUTH_TOKEN (or asked for);
+    --token - reads an engineer token from stdin, and without --tool only
+    stores it.
     Running it again changes nothing that is already right.
     """
     checkout = require_checkout(Path.cwd())

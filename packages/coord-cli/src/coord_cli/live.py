@@ -9,6 +9,7 @@ branch; every claim made is released whatever happens.
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import tempfile
@@ -192,16 +193,20 @@ def _hook_run(trial: HookTrial, probe: Probe, expect_block: bool) -> Check:
     ref = f"refs/heads/coord-doctor-{probe.nonce}"
     pushed = f"{ref} {trial.commit} {ref} {trial.head}\n"
     url = trial.checkout.origin_url() or "origin"
+    # After the release only the holder's claim is in question: the probe file was never
+    # claimed by the pusher, which enforce mode also reports (SPEC §16: edits without a claim
+    # block), so that run is in advise mode and must no longer name the holder.
+    env = None if expect_block else {**os.environ, "COORD_PREPUSH_MODE": "advise"}
     try:
         done = subprocess.run(  # noqa: S603 - the repository's own hook, as git would run it
-            [str(trial.hook), "origin", url], cwd=trial.checkout.top, input=pushed,
+            [str(trial.hook), "origin", url], cwd=trial.checkout.top, input=pushed, env=env,
             capture_output=True, text=True, timeout=HOOK_TIMEOUT_SEC, check=False,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError) as exc:
         return fail("live hook", f"the pre-push hook could not run ({exc})", f"check {trial.hook}")
     if expect_block:
         return _blocked_verdict(done, probe)
-    if done.returncode != 0:
+    if done.returncode != 0 or probe.holder in done.stdout + done.stderr:
         return fail(
             "live hook release",
             f"the pre-push hook refuses a free push (exit {done.returncode}): {_excerpt(done)}",

@@ -23,9 +23,9 @@ from coord_cli._files import (
     refuse_links,
 )
 from coord_cli._git import Checkout
-from coord_cli._templates import GITIGNORE_BLOCK, PRE_PUSH, read_template
+from coord_cli._templates import GIT_HOOKS_DIR, GITIGNORE_BLOCK, read_template
 from coord_cli.errors import CliError, ExitCode
-from coord_cli.git_hook import plan_hook
+from coord_cli.git_hook import HOOK_NAMES, plan_hook
 from coord_cli.local_config import (
     CONFIG_FILE,
     LOCAL_ENV_FILE,
@@ -125,7 +125,7 @@ def plan(wiring: Wiring) -> list[FileChange]:
     except (blocks.BlockError, registrations.ConfigFileError) as exc:
         raise CliError(str(exc), None, ExitCode.FAILED) from exc
     if wiring.install_hook:
-        changes.append(_hook(wiring))
+        changes += [_hook(wiring, name) for name in HOOK_NAMES]
     return changes
 
 
@@ -217,13 +217,14 @@ def _owners(top: Path, relative: str) -> FileChange:
     return plan_text(path, relative, read_template(".coordination/owners.yaml"), tracked=False)
 
 
-def _hook(wiring: Wiring) -> FileChange:
+def _hook(wiring: Wiring, name: str) -> FileChange:
     hooks_dir = wiring.checkout.hooks_dir
-    path = hooks_dir / "pre-push"
+    path = hooks_dir / name
     try:
         shown = os.path.relpath(path, wiring.checkout.top)
     except ValueError:
         shown = str(path)
     if shown.startswith(".."):
         shown = str(path)
-    return plan_hook(hooks_dir, shown, read_template(PRE_PUSH), wiring.force)
+    template = read_template(f"{GIT_HOOKS_DIR}/{name}")
+    return plan_hook(hooks_dir, shown, template, wiring.force, name)

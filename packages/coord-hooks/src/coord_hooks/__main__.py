@@ -2,7 +2,8 @@
 
 The hooks install with `coord init`; each subcommand's `--help` says how git, Claude Code or CI
 calls it. An unexpected error ends here: the pre-push hook treats it like a service it cannot
-ask (enforce blocks, advise warns), the Claude hooks let the agent continue, CI reports it.
+ask (enforce blocks, advise warns), the Claude hooks and prepare-commit-msg let the agent or
+the commit continue, CI reports it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from coord_hooks import ci, claude, pre_push
+from coord_hooks import claude
 
 _DESCRIPTION = "Enforcement points of coord: git pre-push, Claude Code hooks, CI check."
 
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_pre_push(commands)
+    _add_prepare_commit_msg(commands)
     _add_claude(commands)
     _add_ci(commands)
     return parser
@@ -50,6 +52,20 @@ def _add_pre_push(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     command.add_argument("remote", nargs="?", help="name of the remote pushed to")
     command.add_argument("url", nargs="?", help="URL of the remote (unused)")
     command.set_defaults(handler=_pre_push)
+
+
+def _add_prepare_commit_msg(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    help_text = "git prepare-commit-msg hook: a Coord-Claim trailer per claim the commit is under"
+    command = commands.add_parser(
+        "prepare-commit-msg",
+        help=help_text,
+        description=f"{help_text}. git passes the message file, its source and a commit id. "
+        "Never stops a commit; merge and squash messages are left alone.",
+    )
+    command.add_argument("message_file", help="the commit message file git is preparing")
+    command.add_argument("source", nargs="?", help="message, template, merge, squash or commit")
+    command.add_argument("commit", nargs="?", help="the commit the message comes from (unused)")
+    command.set_defaults(handler=_prepare_commit_msg)
 
 
 def _add_claude(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,9 +93,22 @@ def _add_ci(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     command.set_defaults(handler=_ci)
 
 
+# Each command imports its module when it runs: an agent's Bash and edit hooks start a process
+# per tool call, and need neither the push check nor the CI check.
+
+
 def _pre_push(args: argparse.Namespace) -> int:
+    from coord_hooks import pre_push  # noqa: PLC0415
+
     remote = [args.remote] if args.remote else []
     return pre_push.run(remote, sys.stdin, sys.stderr, os.environ, Path.cwd())
+
+
+def _prepare_commit_msg(args: argparse.Namespace) -> int:
+    from coord_hooks import commit_msg  # noqa: PLC0415
+
+    given = [args.message_file, *([args.source] if args.source else [])]
+    return commit_msg.run(given, sys.stderr, os.environ, Path.cwd())
 
 
 def _claude(args: argparse.Namespace) -> int:
@@ -87,6 +116,8 @@ def _claude(args: argparse.Namespace) -> int:
 
 
 def _ci(args: argparse.Namespace) -> int:
+    from coord_hooks import ci  # noqa: PLC0415
+
     check = ci.CiCheck(base=args.base, head=args.head, engineer=args.engineer)
     return ci.run(check, os.environ, Path.cwd(), sys.stdout, sys.stderr)
 
@@ -97,8 +128,10 @@ def _unexpected(command: str, exc: Exception) -> int:
         traceback.print_exc()
     else:
         sys.stderr.write("Set COORD_HOOK_DEBUG=1 to see the traceback.\n")
-    if command == "claude":
+    if command in ("claude", "prepare-commit-msg"):
         return 0
+    from coord_hooks import ci, pre_push  # noqa: PLC0415
+
     if command == "pre-push" and os.environ.get("COORD_PREPUSH_MODE", "").lower() == "advise":
         return pre_push.ALLOW
     if command == "pre-push":

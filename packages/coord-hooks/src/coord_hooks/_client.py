@@ -7,10 +7,10 @@ client leaves out its `None` fields, so the service applies its own defaults.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
+from coord_hooks._explain import explain
 from coord_hooks._http import HookClient, segment
 from coord_hooks._wire import (
     ClaimAnswer,
@@ -23,8 +23,8 @@ from coord_hooks._wire import (
     next_cursor_of,
 )
 from coord_hooks.config import HookConfig
-from coord_protocol.errors import CoordError, ErrorCode
-from coord_protocol.local_env import token_location
+
+__all__ = ["explain"]  # re-exported: the pre-push and CI checks import it from here
 
 MAX_BATCH_PATTERNS = 5000
 """`POST /conflicts/batch` checks at most this many patterns per call (coord-protocol's
@@ -45,16 +45,26 @@ def list_claims(
 ) -> list[HeldClaim]:
     """`GET /claims`: the active claims, of `engineer` when named, in `repo`'s bucket, over
     up to `MAX_LIST_PAGES` pages (a list answer says where its next page starts)."""
+    return checked("GET /claims", claims_of, {"claims": list_claim_rows(client, engineer, repo)})
+
+
+def list_claim_rows(
+    client: HookClient, engineer: str | None = None, repo: str | None = None
+) -> list[Any]:
+    """`GET /claims` as the service wrote each row (plain JSON), over up to `MAX_LIST_PAGES`."""
     params = [(key, value) for key, value in (("engineer", engineer), ("repo", repo)) if value]
-    claims: list[HeldClaim] = []
+    rows: list[Any] = []
     cursor: str | None = None
     for _ in range(MAX_LIST_PAGES):
         page = client.get("/claims", params + ([("cursor", cursor)] if cursor else []))
-        claims += checked("GET /claims", claims_of, page)
+        found = page.get("claims") if isinstance(page, dict) else None
+        if not isinstance(found, list):
+            checked("GET /claims", claims_of, page)  # raises, naming what is malformed
+        rows += found or []
         cursor = next_cursor_of(page)
         if cursor is None:
             break
-    return claims
+    return rows
 
 
 def create_claims(client: HookClient, request: dict[str, Any]) -> ClaimAnswer:
@@ -77,15 +87,3 @@ def release_session(client: HookClient, session_id: str, repo: str | None) -> No
     """`POST /sessions/{id}/release`: every claim of the session."""
     params = [("repo", repo)] if repo else []
     client.post(f"/sessions/{segment(session_id)}/release", None, params)
-
-
-def explain(config: HookConfig, error: CoordError) -> str:
-    """What went wrong talking to the service, and where to fix it."""
-    if error.code is ErrorCode.UNAUTHORIZED:
-        where = config.token_hint
-        missing = "no token is configured" if config.token is None else "the token was refused"
-        found = token_location(os.environ)
-        return f"{error.detail} ({missing}; set COORD_AUTH_TOKEN in {where}: {found})"
-    if error.code is ErrorCode.FORBIDDEN:
-        return f"{error.detail} (the token may not act as this engineer or repo)"
-    return error.detail

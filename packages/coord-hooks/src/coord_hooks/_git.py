@@ -8,6 +8,7 @@ and the checkout's configuration cannot start a program. Only the identity quest
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,9 +17,17 @@ from coord_protocol.git import GitUnavailableError, run_git
 GIT_TIMEOUT_SEC = 30.0
 """Upper bound on one git command; a diff of a very large push still fits."""
 
+MAX_COMMITS = 500
+"""Commits one push or pull request is checked for trailers (the newest)."""
+
 _OBJECT_ID = re.compile(r"[0-9a-f]{4,64}")
 
-_LOCATIONS = (("--git-common-dir",), ("--show-toplevel",), ("--abbrev-ref", "HEAD"))
+_LOCATIONS = (
+    ("--git-common-dir",),
+    ("--git-dir",),
+    ("--show-toplevel",),
+    ("--abbrev-ref", "HEAD"),
+)
 """What `Git` asks about where it is, each answered on one line of `git rev-parse`."""
 _LOCATIONS_ASKED = tuple(word for question in _LOCATIONS for word in question)
 
@@ -42,10 +51,14 @@ class Git:
     )
     """Answers of questions already asked: a hook asks where the checkout is more than once."""
 
-    def run(self, *args: str, user_config: bool = False) -> str:
+    def run(
+        self, *args: str, user_config: bool = False, env: Mapping[str, str] | None = None
+    ) -> str:
         """The stdout of `git ARGS`; raises `GitError` when git fails or is missing."""
         try:
-            done = run_git(self.cwd, *args, user_config=user_config, timeout=GIT_TIMEOUT_SEC)
+            done = run_git(
+                self.cwd, *args, user_config=user_config, env=env, timeout=GIT_TIMEOUT_SEC
+            )
         except GitUnavailableError as exc:
             raise GitError(f"{exc} (in {self.cwd})") from exc
         if not done.ok:
@@ -72,6 +85,11 @@ class Git:
             return None
         common_dir = Path(common)
         return common_dir.parent if common_dir.name == ".git" else None
+
+    def git_dir(self) -> Path | None:
+        """This working tree's own git directory (`.git`, or `.git/worktrees/NAME`)."""
+        found = self._where("--git-dir")
+        return Path(found) if found else None
 
     def current_branch(self) -> str | None:
         """The checked-out branch; None when detached or outside a checkout."""
@@ -120,6 +138,58 @@ class Git:
             "log", "--format=", "--name-only", "--no-renames", "-z", head, "--not", "--remotes"
         )
         return _paths(listing)
+
+    def staged(self, index_file: str | None) -> list[str]:
+        """Paths the next commit changes: the index against `HEAD` (every staged path before
+        the first commit). During a commit hook git names its own index in `index_file`
+        (`git commit -a` stages into a temporary one)."""
+        env = {"GIT_INDEX_FILE": index_file} if index_file else None
+        listing = self.run("diff", "--cached", "--name-only", "--no-renames", "-z", "--", env=env)
+        return _paths(listing)
+
+    def commits(self, head: str, base: str | None, off_remotes: bool = True) -> list[Commit]:
+        """Commits reachable from `head` that `base` does not have (nor, with `off_remotes`, a
+        remote-tracking ref), newest first, with the paths each changed and its trailers.
+
+        A merge commit lists no paths: what it brings in is checked in the commits merged. At
+        most `MAX_COMMITS`: the first push of a long history to a new remote checks its newest.
+        """
+        excluded = [*([base] if base else []), *(["--remotes"] if off_remotes else [])]
+        listing = self.run(
+            "log", "-z", "--no-renames", "--name-only", f"--format={_COMMIT_FORMAT}",
+            f"--max-count={MAX_COMMITS}", head, "--not", *excluded, "--",
+        )  # fmt: skip
+        return parse_commits(listing)
+
+
+_RECORD, _FIELD = "\x1e", "\x1f"
+_COMMIT_FORMAT = "%x1e%H%x1f%cI%x1f%(trailers:key=Coord-Claim,valueonly,separator=%x1f)"
+"""One record per commit: id, committer time, then the trailer values, `\\x1f`-separated."""
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """A commit to check: which paths it changed, and the trailers it carries."""
+
+    id: str
+    """Full object id."""
+    committed_at: str
+    """Committer time, ISO 8601 with offset."""
+    trailers: tuple[str, ...]
+    """Values of its `Coord-Claim` trailers, as written."""
+    paths: tuple[str, ...]
+    """Repo-relative paths it changed (a rename is both of its paths)."""
+
+
+def parse_commits(listing: str) -> list[Commit]:
+    """The commits of `git log -z --name-only --format=_COMMIT_FORMAT` output."""
+    commits = []
+    for record in listing.split(_RECORD)[1:]:
+        header, _, names = record.partition("\0")
+        commit_id, committed_at, *trailers = header.split(_FIELD)
+        values = tuple(value.strip() for value in trailers if value.strip())
+        commits.append(Commit(commit_id, committed_at, values, tuple(_paths(names))))
+    return commits
 
 
 def _paths(nul_separated: str) -> list[str]:

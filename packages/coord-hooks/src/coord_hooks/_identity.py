@@ -19,10 +19,12 @@ UNKNOWN_PERSON = "unknown"
 
 
 def person(git: Git, environ: Mapping[str, str]) -> str:
-    """The person behind this checkout: git's `user.email` name part, `user.name`, or `$USER`."""
-    email = git.config_value("user.email")
-    if email and email.partition("@")[0].strip():
-        return email.partition("@")[0].strip()
+    """The person behind this checkout: the name part of the author email git records
+    (`$GIT_AUTHOR_EMAIL`, else `user.email`, as `coord reconcile` and `coord claim` read it),
+    else `user.name`, else `$USER`."""
+    for email in (environ.get("GIT_AUTHOR_EMAIL"), git.config_value("user.email")):
+        if email and email.partition("@")[0].strip():
+            return email.partition("@")[0].strip()
     name = git.config_value("user.name")
     if name:
         return name

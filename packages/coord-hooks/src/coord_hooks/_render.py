@@ -10,10 +10,13 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from coord_hooks._blockers import Blocker
 from coord_protocol.text import printable
 from coord_protocol.timestamps import as_utc
+
+if TYPE_CHECKING:  # only annotations: drawing a line must not load the HTTP client
+    from coord_hooks._blockers import Blocker
 
 TERMINAL_WIDTH = 80
 """Every line the hooks print fits this many columns."""

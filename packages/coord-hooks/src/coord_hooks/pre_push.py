@@ -3,15 +3,17 @@
 git runs the hook with the remote's name and URL as arguments and one line per ref on stdin:
 `<local ref> <local id> <remote ref> <remote id>`. For each ref the hook works out the files the
 push changes (a deletion changes none), asks the service once about all of them, and prints a
-table of the claims in the way. In enforce mode (the default) a conflict, or a service that
-cannot be asked, stops the push with exit status 1; in advise mode both are warnings.
+table of the claims in the way. Each pushed commit is also checked against its `Coord-Claim`
+trailers (SPEC §16): a file edited without a claim, or under a claim a newer grant to someone
+else has fenced out, is reported. In enforce mode (the default) a conflict, a finding, or a
+service that cannot be asked stops the push with exit status 1; in advise mode all are warnings.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -19,7 +21,9 @@ from typing import TextIO
 from coord_hooks import _identity
 from coord_hooks._blockers import Blocker, find_blockers
 from coord_hooks._client import connect, explain
-from coord_hooks._git import Git, GitError, is_object_id
+from coord_hooks._fence_check import FenceReport, check_commits
+from coord_hooks._fence_report import clean_line, terminal_lines
+from coord_hooks._git import Commit, Git, GitError, is_object_id
 from coord_hooks._render import blocker_lines, description_lines, wrap
 from coord_hooks.config import HookConfig, PrePushMode, resolve_hook_config
 from coord_protocol.errors import CoordError
@@ -119,7 +123,9 @@ def run(
         stderr.write(wrap(f"coord: warning: {warning}") + "\n")
     remote = args[0] if args else None
     try:
-        files = files_to_push(git, parse_ref_updates(stdin.read()), remote)
+        updates = parse_ref_updates(stdin.read())
+        files = files_to_push(git, updates, remote)
+        commits = commits_to_push(git, updates, remote) if files else []
     except (GitError, ValueError) as exc:
         return _cannot_check(config, f"cannot work out the pushed files: {exc}", stderr)
     if not files:
@@ -131,9 +137,29 @@ def run(
     try:
         with connect(config) as client:
             blockers = find_blockers(client, engineer, config.repo_id, files)
+            fences = check_commits(client, engineer, config.repo_id, commits)
     except CoordError as exc:
         return _cannot_check(config, f"cannot check claims: {explain(config, exc)}", stderr)
-    return _report(config, engineer, files, blockers, stderr)
+    return _report(config, engineer, files, blockers, _beside(fences, blockers), stderr)
+
+
+def commits_to_push(git: Git, updates: Iterable[RefUpdate], remote: str | None) -> list[Commit]:
+    """The commits the push brings to the remote, over all refs, each once (SPEC §16: each
+    is checked against the `Coord-Claim` trailers it carries)."""
+    found: dict[str, Commit] = {}
+    for update in updates:
+        if not update.deletes:
+            for commit in git.commits(update.local_id, _base(git, update, remote)):
+                found.setdefault(commit.id, commit)
+    return list(found.values())
+
+
+def _beside(fences: FenceReport, blockers: Sequence[Blocker]) -> FenceReport:
+    """`fences` without the "edited without a claim" findings of files the blocker table
+    already shows held by someone else: one file, one explanation."""
+    held = {blocker.file for blocker in blockers}
+    kept = tuple(f for f in fences.findings if not (f.status == "unclaimed" and f.path in held))
+    return replace(fences, findings=kept)
 
 
 _UNCONFIGURED = (
@@ -161,14 +187,21 @@ def _report(
     engineer: str,
     files: Sequence[str],
     blockers: Sequence[Blocker],
+    fences: FenceReport,
     stderr: TextIO,
 ) -> int:
-    if not blockers:
+    if not blockers and not fences.findings:
         checked = f"{len(files)} file{'s' if len(files) != 1 else ''}"
-        stderr.write(wrap(f"coord: {checked} checked as {engineer}: no claims by others.") + "\n")
+        line = f"coord: {checked} checked as {engineer}: no claims by others. {clean_line(fences)}"
+        stderr.write(wrap(line) + "\n")
         return ALLOW
     advise = config.prepush_mode is PrePushMode.ADVISE
-    stderr.write("\n".join(blocker_report(blockers, advise, datetime.now(UTC))) + "\n")
+    sections = []
+    if blockers:
+        sections.append(blocker_report(blockers, advise, datetime.now(UTC)))
+    if fences.findings:
+        sections.append(terminal_lines(fences, advise))
+    stderr.write("\n\n".join("\n".join(lines) for lines in sections) + "\n")
     return ALLOW if advise else BLOCK
 
 

@@ -37,6 +37,10 @@ HOOK_SCRIPT = (
 """The pre-push hook as `coord init` installs it (its contract: `exec coord-hook pre-push "$@"`)."""
 
 
+COMMIT_MSG_HOOK = INSTALLED_HOOK.parent / "prepare-commit-msg"
+"""The prepare-commit-msg hook `coord init` installs beside pre-push."""
+
+
 def require_git() -> str:
     """The path of git; skips without it unless `COORD_TEST_REQUIRE_ALL=1`."""
     return require_tool("git")
@@ -123,6 +127,19 @@ class Workspace:
             ["git", "rev-parse", "--verify", "--quiet", ref], cwd=self.root / "origin.git"
         )
         return done.stdout.strip() or None
+
+    def install_commit_msg_hook(self) -> None:
+        """Install the prepare-commit-msg hook as `coord init` does."""
+        hook = self.clone / ".git" / "hooks" / "prepare-commit-msg"
+        hook.write_text(COMMIT_MSG_HOOK.read_text(encoding="utf-8"), encoding="utf-8")
+        hook.chmod(0o755)
+
+    def trailers(self, rev: str = "HEAD") -> list[str]:
+        """The `Coord-Claim` values of a commit, as `git interpret-trailers --parse` reads them."""
+        message = self.git("log", "-1", "--format=%B", rev)
+        parsed = self.run(["git", "interpret-trailers", "--parse"], stdin=message).stdout
+        prefix = "Coord-Claim: "
+        return [line[len(prefix) :] for line in parsed.splitlines() if line.startswith(prefix)]
 
     def write_local_env(self, **values: str) -> Path:
         """Write `.coordination/local.env` of the clone (gitignored, mode 0600)."""
