@@ -47,6 +47,14 @@ def lapse_then_grant_to_bob(service: Service, claim: dict[str, Any]) -> dict[str
     return granted[0]
 
 
+def adherence(service: Service) -> dict[str, int]:
+    """The shop's adherence counts as the service has them (they add up over this module)."""
+    answer = service.http.get("/metrics/adherence", params={"repo": "shop/web"}).json()
+    repo = next((r for r in answer["repos"] if r["repo"] == "shop/web"), {})
+    keys = ("files", "covered_files", "commits", "commits_with_trailers")
+    return {key: int(repo.get(key, 0)) for key in keys}
+
+
 def ci(shop: Workspace, summary: Path, **env: str) -> subprocess.CompletedProcess[str]:
     shop.git("fetch", "-q", "origin")
     command = ["coord-hook", "ci", "--base", "origin/main"]
@@ -105,12 +113,18 @@ def test_a_push_whose_claim_expired_and_went_to_someone_else_is_reported_and_ref
     assert "git push --no-verify" in refused.stderr and "rebase" in refused.stderr
     assert shop.remote_id("main") != shop.git("rev-parse", "HEAD").strip()
 
+    before = adherence(service)
     advised = shop.push("origin", "main", COORD_PREPUSH_MODE="advise")
 
     assert advised.returncode == 0, advised.stderr
     assert "warning: 2 changed files were not edited under a valid claim" in advised.stderr
     assert all(text in advised.stderr for text in named), advised.stderr
     assert shop.remote_id("main") == shop.git("rev-parse", "HEAD").strip()
+    # The push told the service what it saw: 2 commits, 2 files, none under a valid claim, one
+    # commit with a trailer (the refused push had reported the same commits, counted once).
+    after = adherence(service)
+    assert after["commits"] - before["commits"] in (0, 2) and after["commits"] >= 2
+    assert after["covered_files"] == before["covered_files"]
 
 
 def test_a_push_whose_trailers_are_current_passes(shop: Workspace, service: Service) -> None:
@@ -118,10 +132,15 @@ def test_a_push_whose_trailers_are_current_passes(shop: Workspace, service: Serv
     service.claim("alice", "docs/guide.md")
     shop.commit({"src/auth.py": "def login(user):\n    return 4\n"}, "login")
     shop.commit({"docs/guide.md": "# Guide\nfour\n"}, "guide")
+    before = adherence(service)
 
     pushed = shop.push("origin", "main")
 
     assert pushed.returncode == 0, pushed.stderr
+    after = adherence(service)
+    assert after["commits"] - before["commits"] == 2
+    assert after["covered_files"] - before["covered_files"] == 2
+    assert after["commits_with_trailers"] - before["commits_with_trailers"] == 2
     assert "made under a valid claim (2 with Coord-Claim trailers)" in pushed.stderr
     assert shop.remote_id("main") == shop.git("rev-parse", "HEAD").strip()
 

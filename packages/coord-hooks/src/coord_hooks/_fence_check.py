@@ -14,6 +14,7 @@ one of the ways out, and it must work.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,10 @@ class FenceReport:
     """Commits carrying at least one `Coord-Claim` trailer."""
     findings: tuple[Finding, ...]
     """Pairs not edited under a valid claim, in commit order."""
+
+
+MAX_REPORTED_COMMITS = 1000
+"""Commits one adherence report may carry (the service's limit)."""
 
 
 def check_commits(
@@ -174,3 +179,32 @@ def _finding(commit: Commit, path: str, verdict: Verdict) -> Finding:
         detail=detail,
         claims=tuple(str(claim_id) for claim_id in dict.fromkeys(ids) if claim_id),
     )
+
+
+def adherence_report(
+    source: str, engineer: str, repo: str | None, commits: Sequence[Commit], report: FenceReport
+) -> dict[str, Any]:
+    """The body of `POST /adherence/reports` for what a push or CI check saw (SPEC §16): per
+    commit, the files it changed, how many were under a valid claim, whether it had trailers."""
+    missed: dict[str, set[str]] = {}
+    for finding in report.findings:
+        missed.setdefault(finding.commit, set()).add(finding.path)
+    rows = [
+        {
+            "sha": commit.id,
+            "files": len(set(commit.paths)),
+            "covered": len(set(commit.paths) - missed.get(commit.id, set())),
+            "trailers": bool(_trailers(commit)),
+        }
+        for commit in commits[:MAX_REPORTED_COMMITS]
+    ]
+    return {"source": source, "engineer": engineer, "repo": repo, "commits": rows}
+
+
+def send_adherence(client: HookClient, body: dict[str, Any]) -> None:
+    """Tell the service what the check saw; never in the way of the push (a refusal, an old
+    service without the route, or a slow one changes nothing the hook says)."""
+    if not body["commits"]:
+        return
+    with contextlib.suppress(CoordError):
+        client.post("/adherence/reports", body)

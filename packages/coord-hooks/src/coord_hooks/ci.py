@@ -24,7 +24,12 @@ from typing import TextIO
 
 from coord_hooks._blockers import Blocker, find_blockers
 from coord_hooks._client import connect, explain
-from coord_hooks._fence_check import FenceReport, check_commits
+from coord_hooks._fence_check import (
+    FenceReport,
+    adherence_report,
+    check_commits,
+    send_adherence,
+)
 from coord_hooks._fence_report import clean_line, markdown_lines
 from coord_hooks._git import Commit, Git, GitError
 from coord_hooks._render import expiry_text, markdown_table
@@ -122,7 +127,9 @@ def _checked(
         return [], FenceReport(commits=len(commits), paths=0, with_trailers=0, findings=())
     with connect(config) as client:
         blockers = find_blockers(client, engineer, repo, files)
-        return blockers, check_commits(client, engineer, repo, commits)
+        fences = check_commits(client, engineer, repo, commits)
+        send_adherence(client, adherence_report("ci", engineer, repo, commits, fences))
+        return blockers, fences
 
 
 def fence_summary(fences: FenceReport) -> list[str]:

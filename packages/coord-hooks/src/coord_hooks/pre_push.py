@@ -21,7 +21,12 @@ from typing import TextIO
 from coord_hooks import _identity
 from coord_hooks._blockers import Blocker, find_blockers
 from coord_hooks._client import connect, explain
-from coord_hooks._fence_check import FenceReport, check_commits
+from coord_hooks._fence_check import (
+    FenceReport,
+    adherence_report,
+    check_commits,
+    send_adherence,
+)
 from coord_hooks._fence_report import clean_line, terminal_lines
 from coord_hooks._git import Commit, Git, GitError, is_object_id
 from coord_hooks._render import blocker_lines, description_lines, wrap
@@ -138,6 +143,8 @@ def run(
         with connect(config) as client:
             blockers = find_blockers(client, engineer, config.repo_id, files)
             fences = check_commits(client, engineer, config.repo_id, commits)
+            report = adherence_report("pre_push", engineer, config.repo_id, commits, fences)
+            send_adherence(client, report)
     except CoordError as exc:
         return _cannot_check(config, f"cannot check claims: {explain(config, exc)}", stderr)
     return _report(config, engineer, files, blockers, _beside(fences, blockers), stderr)
