@@ -85,10 +85,15 @@ JSON = "application/json"
 YAML = "application/yaml"
 TEXT = "text/plain"
 EVENT_STREAM = "text/event-stream"
+HTML = "text/html"
+DASHBOARD_FORM = (ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN, ErrorCode.BAD_REQUEST,
+                  ErrorCode.NOT_FOUND)  # fmt: skip
+"""What an operator form of the dashboard can refuse: no session, not the operator or no CSRF
+token, a form that is not one, a row that is gone."""
 
 Content = type[BaseModel] | tuple[type[BaseModel], ...] | str | None
 """What an answer carries: a model (JSON), any of several models (JSON), a media type whose
-body has no schema, or nothing (None)."""
+body has no schema (several joined by `|`), or nothing (None)."""
 
 NOT_FOUND = (ErrorCode.NOT_FOUND,)
 FORBIDDEN = (ErrorCode.FORBIDDEN,)
@@ -271,23 +276,25 @@ OPERATIONS = (
               body=RegisterCheckoutRequest, tags=SERVICE),
     # The dashboard's pages and forms are HTML for browsers; they sign in with a session.
     Operation("GET", "/dashboard", "The dashboard page (HTML); the login form when not signed in.",
-              {200: None}, query=("repo", "engineer", "page"), public=True, tags=DASHBOARD),
-    Operation("POST", "/dashboard/login", "Sign a browser in with a token (form).", {303: None},
-              public=True, tags=DASHBOARD),
+              {200: HTML}, query=("repo", "engineer", "page"), public=True,
+              errors=(ErrorCode.VALIDATION_ERROR, ErrorCode.UNAUTHORIZED), tags=DASHBOARD),
+    Operation("POST", "/dashboard/login", "Sign a browser in with a token (form).",
+              {303: None, 401: HTML, 403: HTML}, public=True, tags=DASHBOARD),
     Operation("POST", LOGIN_LINKS_PATH, "A one-time link that signs a browser in as the "
               "caller's token.", {200: DashboardLoginLink}, tags=DASHBOARD),
     Operation("GET", "/dashboard/login/{code}", "Trade a one-time login link for a session.",
-              {303: None}, public=True, tags=DASHBOARD),
+              {303: None, 401: HTML}, public=True, tags=DASHBOARD),
     Operation("POST", "/dashboard/logout", "End the browser's session (form).", {303: None},
-              public=True, tags=DASHBOARD),
+              public=True, errors=FORBIDDEN, tags=DASHBOARD),
     Operation("POST", "/dashboard/promote", "Apply a hotspot's promote (form, operator).",
-              {303: None}, public=True, tags=DASHBOARD),
+              {303: None}, public=True, errors=DASHBOARD_FORM, tags=DASHBOARD),
     Operation("POST", "/dashboard/webhooks/retry", "Re-arm an exhausted webhook delivery (form, "
-              "operator).", {303: None}, public=True, tags=DASHBOARD),
+              "operator).", {303: None}, public=True, errors=DASHBOARD_FORM, tags=DASHBOARD),
     Operation("GET", "/dashboard/events", "Server-sent events telling the page to re-read its "
-              "panels.", {200: None}, public=True, tags=DASHBOARD),
+              "panels.", {200: EVENT_STREAM}, public=True,
+              errors=(ErrorCode.UNAUTHORIZED, ErrorCode.RATE_LIMITED), tags=DASHBOARD),
     Operation("GET", "/dashboard/static/{name}", "The page's stylesheet and script.",
-              {200: None}, public=True, tags=DASHBOARD),
+              {200: "text/css|text/javascript"}, public=True, tags=DASHBOARD),
 )  # fmt: skip
 
 EVERY_REQUEST = (ErrorCode.BAD_REQUEST, ErrorCode.INVALID_TEXT, ErrorCode.UNAVAILABLE)
@@ -456,7 +463,7 @@ def _answer(content: Content, codes: list[ErrorCode], answered: bool) -> dict[st
     """One status: the route's own answer and/or coord error bodies naming their codes."""
     media: dict[str, Any] = {}
     if answered and isinstance(content, str):
-        media[content] = {}
+        media.update((media_type, {}) for media_type in content.split("|"))
     models = list(_models(content)) if answered else []
     models += sorted({ERROR_BODIES.get(code, ErrorBody) for code in codes}, key=_name)
     if models and JSON not in media:
