@@ -29,3 +29,12 @@ def test_a_spent_bucket_is_refused_with_when_to_retry_and_refills_with_time() ->
     assert rate.allowance("sam", T0) == 10_000  # others keep their own bucket
     assert rate.allowance("kim", T0 + timedelta(seconds=3)) == 500
     assert rate.allowance("kim", T0 + timedelta(hours=1)) == 10_000  # never above the burst
+
+
+def test_names_beneath_one_person_share_that_persons_bucket() -> None:
+    rate = WorkRate(steps_per_sec=1_000, burst=10_000)
+    rate.charge("kim/claude/main", 12_500, T0)
+    with pytest.raises(CoordError) as caught:
+        rate.allowance("kim/invented/name", T0)  # a new name buys no more of the loop
+    assert "kim asked for more pattern work" in caught.value.detail
+    assert rate.allowance("kimberly/claude/main", T0) == 10_000

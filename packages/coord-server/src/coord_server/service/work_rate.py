@@ -2,9 +2,10 @@
 
 Every check is bounded on its own (`coord_engine.budget`), but a client that keeps sending new
 costly patterns, each just under its budget, would still take a large share of the one event
-loop everybody waits on. Each engineer's requests draw the steps they cost from a bucket that
-refills at `STEPS_PER_SEC`; a request that finds it empty is refused with 429 and told when to
-retry, and one that empties it midway stops there. Cached answers cost no steps, so everyday
+loop everybody waits on. Each person's requests (every engineer name beneath one root, see
+`bucket_of`) draw the steps they cost from a bucket that refills at `STEPS_PER_SEC`; a request
+that finds it empty is refused with 429 and told when to retry, and one that empties it midway
+stops there. Cached answers cost no steps, so everyday
 use never comes near it.
 """
 
@@ -45,8 +46,9 @@ class WorkRate:
 
     def charge(self, engineer: str, steps: int, now: datetime) -> None:
         """Take `steps` from `engineer`'s bucket (it may go below zero: the debt is waited off)."""
-        self._buckets[engineer] = (self._balance(engineer, now) - steps, now.timestamp())
-        self._buckets.move_to_end(engineer)
+        key = bucket_of(engineer)
+        self._buckets[key] = (self._balance(engineer, now) - steps, now.timestamp())
+        self._buckets.move_to_end(key)
         while len(self._buckets) > _MAX_ENGINEERS:
             self._buckets.popitem(last=False)
 
@@ -55,16 +57,23 @@ class WorkRate:
         wait = max(1, math.ceil((1 - balance) / self.steps_per_sec))
         return CoordError(
             ErrorCode.RATE_LIMITED,
-            f"{engineer} asked for more pattern work than coord grants one engineer "
+            f"{bucket_of(engineer)} asked for more pattern work than coord grants one engineer "
             f"({self.steps_per_sec:,} steps a second); retry in {wait} s, or use fewer and "
             "simpler globs (literal paths cost nearly nothing).",
             retry_after=wait,
         )
 
     def _balance(self, engineer: str, now: datetime) -> float:
-        found = self._buckets.get(engineer)
+        found = self._buckets.get(bucket_of(engineer))
         if found is None:
             return float(self.burst)
         balance, at = found
         elapsed = max(0.0, now.timestamp() - at)
         return min(float(self.burst), balance + elapsed * self.steps_per_sec)
+
+
+def bucket_of(engineer: str) -> str:
+    """Whose bucket a request draws from: the person at the root of the engineer's name, so
+    `alex/claude/main` and `alex/cursor/x` share alex's, and inventing new names under one
+    person buys no more of the event loop (the names an engineer token may use share it too)."""
+    return engineer.split("/", 1)[0]
