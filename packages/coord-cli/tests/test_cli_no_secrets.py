@@ -20,7 +20,7 @@ import anyio
 import httpx
 import httpx2
 import pytest
-from coord_e2e import console_script
+from coord_e2e import console_script, wait_until
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -106,8 +106,11 @@ def queued_wait(op: Service, token: str, witness: Witness) -> None:
     )
     waiter.start()
     with httpx.Client(base_url=op.url, headers=operator) as http:
-        while not http.get("/requests", params={"queued": "true"}).json()["count"]:
-            continue  # the waiter parks within a few requests
+        wait_until(
+            lambda: bool(http.get("/requests", params={"queued": "true"}).json()["count"]),
+            30,
+            "sam's claim to wait in the queue",
+        )
         witness.processes("a queued wait")
     env = {"COORD_API_URL": op.url, "COORD_AUTH_TOKEN": op.token}
     witness.command("release", op.user.coord("release", held[0]["id"], **env))

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from hooks_support import Service, Workspace, local_env_for, make_workspace, payload
 
-from coord_hooks._client import MAX_BATCH_PATTERNS
+from coord_hooks._client import MAX_BATCH_PATTERNS, MAX_LIST_PAGES
 from coord_hooks._shell_writes import MAX_ITEMS
 from coord_hooks.claude import SESSION_ID_PATTERN
-from coord_protocol import _base, claims, conflicts
+from coord_protocol import _base, claims, client, conflicts
 
 HEAVY = ("httpx", "httpcore", "pydantic", "pydantic_core", "anyio", "asyncio", "importlib.metadata")
 """Modules (and their submodules) a hook call must not import."""
@@ -109,4 +109,5 @@ def test_the_commit_trailer_hook_asks_over_the_stdlib_path(
 def test_copied_protocol_constants_stay_equal_to_the_protocol() -> None:
     assert SESSION_ID_PATTERN == _base.SESSION_ID_PATTERN
     assert MAX_BATCH_PATTERNS == conflicts.MAX_BATCH_PATTERNS
+    assert MAX_LIST_PAGES == client.MAX_LIST_PAGES
     assert MAX_ITEMS == claims.MAX_ITEMS_PER_REQUEST

@@ -15,7 +15,7 @@ from server_support import FakeClock, claim_body
 
 from coord_server.context import AppContext
 from coord_server.service._batches import Batch
-from coord_server.storage import Transaction, schema
+from coord_server.storage import Transaction, _postgres, schema
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
@@ -79,3 +79,14 @@ async def test_a_failing_unit_takes_back_only_its_own_work(
         sa.select(schema.repo_state.c.repo, schema.repo_state.c.last_fence)
     )
     assert {row["repo"]: row["last_fence"] for row in stored}[REPO] == results[2]
+
+
+async def test_a_failed_notification_does_not_fail_the_committed_change(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = sa.text("SELECT no_such_notify_function(:channel, :payload)")
+    monkeypatch.setattr(_postgres, "_NOTIFY", broken)
+    granted = await client.post("/claims", json=claim_body("alex", "src/a.ts", repo=REPO))
+    assert granted.status_code == 200, granted.text  # the claim is committed: say so
+    listed = (await client.get("/claims", params={"repo": REPO})).json()
+    assert [claim["id"] for claim in listed["claims"]] == granted.json()["claim_ids"]

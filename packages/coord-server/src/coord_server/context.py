@@ -215,11 +215,14 @@ class AppContext:
         session = session_id or header
         if session:
             principal = principal_of(request)
+            claimant = principal.session_owner(acting)
+            if claimant is None:  # the operator naming nobody may use any session
+                await self.sessions.touch(session, None, self.clock())
+                return session
             owner = await self.sessions.owner(session)
             principal.check_session(session, owner, acting)  # before anything is written
-            claimant = principal.session_owner(acting)
             await self.sessions.touch(session, claimant, self.clock())
-            if owner is None and claimant is not None:
+            if owner is None:
                 # Another replica may have named the owner first: it wins.
                 principal.check_session(session, await self.sessions.owner(session), acting)
         return session

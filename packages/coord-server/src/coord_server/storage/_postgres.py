@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Executable, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from coord_server.storage._database import Backend, SignalHandler, lock_key
 from coord_server.storage._engine import driver_url
@@ -133,9 +133,7 @@ class PostgresDatabase:
                 tx = Transaction(AsyncExecutor(connection), self._statements)
                 yield tx
             if tx.outgoing:
-                async with connection.begin():
-                    for payload in tx.outgoing:
-                        await connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
+                await _tell_others(connection, tx.outgoing)
 
     async def ping(self) -> None:
         """Raise when the database does not answer."""
@@ -228,3 +226,15 @@ class AdvisoryLease:
             else:
                 await conn.execute("SELECT 1")  # a dead connection raises: the lease is gone
             await asyncio.sleep(LEASE_CHECK_SEC)
+
+
+async def _tell_others(connection: AsyncConnection, payloads: Sequence[str]) -> None:
+    """Notify the other replicas of a change that has committed. A failure here must not make
+    the change look failed (its caller would retry something already done): the receivers
+    catch up at the next signal or resync, as after a replica that died right after a commit."""
+    try:
+        async with connection.begin():
+            for payload in payloads:
+                await connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
+    except Exception:  # a boundary: the change itself is committed
+        logger.warning("could not notify the other replicas of a committed change", exc_info=True)
